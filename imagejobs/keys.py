@@ -1,0 +1,45 @@
+"""The S3 key layout and identifiers. Keys are always chosen here, never by a client."""
+
+from __future__ import annotations
+
+import re
+import uuid
+
+from imagejobs.model import Feature
+
+UPLOADS_PREFIX = "uploads/"
+DERIVED_PREFIX = "derived/"
+
+_ID_PATTERN = re.compile(r"^[bj]-[0-9a-f]{32}$")
+
+
+def new_batch_id() -> str:
+    return f"b-{uuid.uuid4().hex}"
+
+
+def new_job_id() -> str:
+    return f"j-{uuid.uuid4().hex}"
+
+
+def is_valid_id(value: str) -> bool:
+    """Ids come back in URLs: anything not shaped like one of ours is simply not found."""
+    return bool(_ID_PATTERN.match(value))
+
+
+def upload_key(batch_id: str, job_id: str) -> str:
+    """Where the client's original goes. Expired by a lifecycle rule if never submitted."""
+    return f"{UPLOADS_PREFIX}{batch_id}/{job_id}"
+
+
+def normalized_image_key(batch_id: str, job_id: str, extension: str) -> str:
+    """The image Rekognition saw; every bounding box is relative to it."""
+    return f"{DERIVED_PREFIX}{batch_id}/{job_id}/normalized.{extension}"
+
+
+def raw_response_key(batch_id: str, job_id: str, feature: Feature) -> str:
+    return f"{DERIVED_PREFIX}{batch_id}/{job_id}/raw/{feature.operation}.json"
+
+
+def results_key(batch_id: str, job_id: str) -> str:
+    """The `results` object of the job answer, as one document (DynamoDB items cap at 400 KB)."""
+    return f"{DERIVED_PREFIX}{batch_id}/{job_id}/results.json"

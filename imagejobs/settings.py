@@ -1,0 +1,74 @@
+"""Settings: one typed model per process, read from `IMGREC_*` environment variables once, validated at start.
+
+Resource names have no defaults on purpose: a missing table or bucket name fails loudly at cold start.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import Annotated, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+ENV_PREFIX = "IMGREC_"
+MiB = 1024 * 1024
+
+# Rekognition's own limits (facts/aws-limits.md); not settings, because AWS does not let us change them.
+REKOGNITION_MAX_IMAGE_BYTES = 5 * MiB
+REKOGNITION_MIN_EDGE = 80
+REKOGNITION_MAX_EDGE = 10_000
+
+
+class StoreSettings(BaseModel):
+    """What both Lambdas need to reach the job records and the images."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    table_name: Annotated[str, Field(min_length=3)]
+    bucket_name: Annotated[str, Field(min_length=3)]
+    # Largest original a client may upload. The presigned POST policy and the worker both enforce it.
+    max_upload_bytes: Annotated[int, Field(ge=1, le=500 * MiB)] = 40 * MiB
+    # Job records (and their derived images, by lifecycle rule) expire after this many days.
+    retention_days: Annotated[int, Field(ge=1, le=3650)] = 30
+
+
+class ApiSettings(StoreSettings):
+    queue_url: Annotated[str, Field(min_length=8)]
+    max_inline_upload_bytes: Annotated[int, Field(ge=1, le=6 * MiB)] = 4 * MiB
+    upload_url_ttl_seconds: Annotated[int, Field(ge=60, le=7 * 24 * 3600)] = 3600
+    max_images_per_request: Annotated[int, Field(ge=1, le=500)] = 500
+    image_url_ttl_seconds: Annotated[int, Field(ge=60, le=7 * 24 * 3600)] = 3600
+
+
+class WorkerSettings(StoreSettings):
+    queue_url: Annotated[str, Field(min_length=8)]
+    # Pixel cap checked from the header before any decode (decompression bombs).
+    max_pixels: Annotated[int, Field(ge=1_000_000, le=400_000_000)] = 100_000_000
+    # Long side of the image sent to Rekognition; 4096 keeps 40 px faces of a 1080p frame detectable.
+    max_edge: Annotated[int, Field(ge=REKOGNITION_MIN_EDGE, le=REKOGNITION_MAX_EDGE)] = 4096
+    # Concurrent calls per Rekognition API in one worker instance.
+    rekognition_concurrency: Annotated[int, Field(ge=1, le=64)] = 8
+    # How long a claim on a job holds before another delivery may take it over (a crashed worker's claim).
+    lease_seconds: Annotated[int, Field(ge=10, le=3600)] = 180
+    # Receives after which a failing message lands in the DLQ (the queue's redrive maxReceiveCount).
+    max_receive_count: Annotated[int, Field(ge=1, le=1000)] = 8
+
+
+SettingsT = TypeVar("SettingsT", bound=BaseModel)
+
+
+class SettingsError(RuntimeError):
+    """The process is misconfigured; raised at start so the function fails before taking traffic."""
+
+
+def load_settings(model: type[SettingsT], environ: Mapping[str, str] | None = None) -> SettingsT:
+    env = os.environ if environ is None else environ
+    values = {
+        name: env[ENV_PREFIX + name.upper()] for name in model.model_fields if ENV_PREFIX + name.upper() in env
+    }
+    try:
+        return model.model_validate(values)
+    except ValidationError as error:
+        names = ", ".join(ENV_PREFIX + str(e["loc"][0]).upper() for e in error.errors() if e["loc"])
+        raise SettingsError(f"invalid or missing settings: {names}") from error

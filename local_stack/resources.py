@@ -1,0 +1,76 @@
+"""The AWS resources the product runs on, as data: the embedded stack provisions exactly these, and a
+parity test checks `infra/template.yaml` declares the same (queue timeouts, redrive, keys, indexes, TTL, CORS).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+# The worker function's timeout in the template; the queue's visibility timeout is 6x it (AWS guidance
+# for SQS event sources), so a slow batch is never redelivered while it still runs.
+WORKER_TIMEOUT_SECONDS = 120
+QUEUE_VISIBILITY_TIMEOUT_SECONDS = 6 * WORKER_TIMEOUT_SECONDS
+MAX_RECEIVE_COUNT = 8
+DLQ_RETENTION_SECONDS = 14 * 24 * 3600
+
+# The event source mapping.
+BATCH_SIZE = 10
+MAXIMUM_BATCHING_WINDOW_SECONDS = 1
+MAXIMUM_CONCURRENCY = 10
+
+TTL_ATTRIBUTE = "expiresAt"
+
+
+@dataclass(frozen=True)
+class Index:
+    name: str
+    hash_key: str
+    range_key: str
+    range_type: str = "S"
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    hash_key: str = "pk"
+    range_key: str = "sk"
+    indexes: tuple[Index, ...] = (
+        # Every job of a batch, in the order the client listed them.
+        Index(name="byBatch", hash_key="batchId", range_key="seq", range_type="N"),
+        # A caller's batches, newest first (sparse: only batch items carry `batchOwner`).
+        Index(name="byOwner", hash_key="batchOwner", range_key="createdAt"),
+    )
+    ttl_attribute: str = TTL_ATTRIBUTE
+
+
+@dataclass(frozen=True)
+class CorsRule:
+    allowed_methods: tuple[str, ...] = ("GET", "POST", "HEAD")
+    allowed_headers: tuple[str, ...] = ("*",)
+    expose_headers: tuple[str, ...] = ("ETag",)
+    max_age_seconds: int = 3000
+
+
+@dataclass(frozen=True)
+class QueueSpec:
+    visibility_timeout: int = QUEUE_VISIBILITY_TIMEOUT_SECONDS
+    max_receive_count: int = MAX_RECEIVE_COUNT
+    dlq_retention_seconds: int = DLQ_RETENTION_SECONDS
+
+
+@dataclass(frozen=True)
+class EventSourceSpec:
+    batch_size: int = BATCH_SIZE
+    maximum_batching_window_seconds: int = MAXIMUM_BATCHING_WINDOW_SECONDS
+    maximum_concurrency: int = MAXIMUM_CONCURRENCY
+    function_response_types: tuple[str, ...] = ("ReportBatchItemFailures",)
+
+
+@dataclass(frozen=True)
+class StackSpec:
+    table: TableSpec = field(default_factory=TableSpec)
+    queue: QueueSpec = field(default_factory=QueueSpec)
+    event_source: EventSourceSpec = field(default_factory=EventSourceSpec)
+    cors: CorsRule = field(default_factory=CorsRule)
+
+
+STACK = StackSpec()
