@@ -1,0 +1,58 @@
+"""S3 for the API: presigned POST forms that pin key, size and type; object checks; presigned GETs."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from imagejobs.errors import TransientError
+
+
+@dataclass(frozen=True)
+class UploadForm:
+    url: str
+    fields: dict[str, str]
+
+
+class ObjectStore:
+    def __init__(self, client: Any, bucket: str) -> None:
+        self._client = client
+        self._bucket = bucket
+
+    def upload_form(self, key: str, content_type: str, max_bytes: int, expires_in: int) -> UploadForm:
+        """A presigned POST whose policy pins the key, 1..max_bytes and the content type."""
+        form = self._client.generate_presigned_post(
+            Bucket=self._bucket,
+            Key=key,
+            Fields={"Content-Type": content_type},
+            Conditions=[{"Content-Type": content_type}, ["content-length-range", 1, max_bytes]],
+            ExpiresIn=expires_in,
+        )
+        return UploadForm(url=form["url"], fields=dict(form["fields"]))
+
+    def size_of(self, key: str) -> int | None:
+        """The object's size, or None when it is not there (yet)."""
+        try:
+            head = self._client.head_object(Bucket=self._bucket, Key=key)
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") in {"404", "NoSuchKey", "NotFound"}:
+                return None
+            raise TransientError(str(error)) from error
+        return int(head["ContentLength"])
+
+    def put(self, key: str, body: bytes, content_type: str) -> None:
+        self._client.put_object(Bucket=self._bucket, Key=key, Body=body, ContentType=content_type)
+
+    def read_json(self, key: str) -> Any:
+        answer = self._client.get_object(Bucket=self._bucket, Key=key)
+        return json.loads(answer["Body"].read())
+
+    def download_url(self, key: str, expires_in: int) -> str:
+        return str(
+            self._client.generate_presigned_url(
+                "get_object", Params={"Bucket": self._bucket, "Key": key}, ExpiresIn=expires_in
+            )
+        )

@@ -1,0 +1,210 @@
+"""Batches: create with upload slots, add slots, submit for analysis, read progress and jobs."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
+from datetime import timedelta
+from typing import Any
+
+from api.errors import BadRequestError, NotFoundError, PayloadTooLargeError
+from api.logic.requests import ImageSlot
+from api.logic.services import Services
+from api.logic.views import batch_view, job_views
+from imagejobs import keys
+from imagejobs.errors import ErrorCode
+from imagejobs.messages import JobMessage
+from imagejobs.model import AnalysisOptions, JobStatus
+from imagejobs.records import BatchRecord, JobError, JobRecord, iso
+from imagejobs.store import StaleRecordError
+
+
+def owned_batch(services: Services, owner: str, batch_id: str) -> BatchRecord:
+    batch = services.store.get_batch(batch_id) if keys.is_valid_id(batch_id) else None
+    if batch is None or batch.owner != owner:
+        raise NotFoundError(f"no batch {batch_id[:80]!r}")
+    return batch
+
+
+def _check_sizes(services: Services, images: list[ImageSlot]) -> None:
+    limit = services.settings.max_upload_bytes
+    too_large = [image.filename for image in images if image.size > limit]
+    if too_large:
+        raise PayloadTooLargeError(
+            f"{len(too_large)} image(s) exceed the upload limit of {limit} bytes, first: {too_large[0][:200]!r}"
+        )
+
+
+def _new_jobs(
+    services: Services, owner: str, batch: BatchRecord, images: list[ImageSlot], first_seq: int
+) -> list[JobRecord]:
+    now = iso(services.clock())
+    return [
+        JobRecord(
+            job_id=keys.new_job_id(),
+            batch_id=batch.batch_id,
+            seq=first_seq + index,
+            owner=owner,
+            filename=image.filename,
+            content_type=image.content_type,
+            declared_size=image.size,
+            options=batch.options,
+            status=JobStatus.AWAITING_UPLOAD,
+            created_at=now,
+            updated_at=now,
+            expires_at=batch.expires_at,
+        )
+        for index, image in enumerate(images)
+    ]
+
+
+def _slots(services: Services, jobs: list[JobRecord]) -> list[dict[str, Any]]:
+    ttl = services.settings.upload_url_ttl_seconds
+    expires_at = iso(services.clock() + timedelta(seconds=ttl))
+    slots = []
+    for job in jobs:
+        form = services.objects.upload_form(
+            keys.upload_key(job.batch_id, job.job_id), job.content_type, services.settings.max_upload_bytes, ttl
+        )
+        slots.append(
+            {
+                "jobId": job.job_id,
+                "filename": job.filename,
+                "upload": {"url": form.url, "fields": form.fields, "expiresAt": expires_at},
+            }
+        )
+    return slots
+
+
+def create_batch(
+    services: Services, owner: str, images: list[ImageSlot], options: AnalysisOptions
+) -> dict[str, Any]:
+    _check_sizes(services, images)
+    now = services.clock()
+    batch = BatchRecord(
+        batch_id=keys.new_batch_id(),
+        owner=owner,
+        created_at=iso(now),
+        options=options,
+        expires_at=int((now + timedelta(days=services.settings.retention_days)).timestamp()),
+    )
+    jobs = _new_jobs(services, owner, batch, images, first_seq=0)
+    services.store.create_batch(batch, jobs)
+    return {"batchId": batch.batch_id, "createdAt": batch.created_at, "jobs": _slots(services, jobs)}
+
+
+def add_images(services: Services, owner: str, batch_id: str, images: list[ImageSlot]) -> dict[str, Any]:
+    batch = owned_batch(services, owner, batch_id)
+    _check_sizes(services, images)
+    first_seq = services.store.reserve_seq(batch.batch_id, len(images))
+    jobs = _new_jobs(services, owner, batch, images, first_seq)
+    services.store.add_jobs(batch.batch_id, jobs)
+    return {"batchId": batch.batch_id, "jobs": _slots(services, jobs)}
+
+
+def _advance(services: Services, job: JobRecord, status: JobStatus, error: JobError | None = None) -> bool:
+    """Move a job on from AWAITING_UPLOAD; False when somebody else (the worker) moved it first."""
+    after = replace(job, status=status, version=job.version + 1, updated_at=iso(services.clock()), error=error)
+    try:
+        services.store.transition(job, after)
+    except StaleRecordError:
+        return False
+    return True
+
+
+def submit(services: Services, owner: str, batch_id: str, job_ids: list[str] | None) -> dict[str, Any]:
+    """Queue every uploaded job of the batch (or of `job_ids`). Idempotent: a job leaves
+    AWAITING_UPLOAD once, so a second submit reports it as already submitted and sends nothing.
+
+    The message is sent before the job is marked QUEUED: a crash in between leaves a message for a job
+    still AWAITING_UPLOAD, which the worker accepts; the reverse order could leave a QUEUED job with no
+    message, stuck forever.
+    """
+    batch = owned_batch(services, owner, batch_id)
+    if job_ids is None:
+        jobs = services.store.all_jobs(batch.batch_id)
+        unknown: list[str] = []
+    else:
+        found = {j.job_id: j for j in services.store.get_jobs(job_ids) if j.batch_id == batch.batch_id}
+        jobs = [found[j] for j in dict.fromkeys(job_ids) if j in found]
+        unknown = [j for j in dict.fromkeys(job_ids) if j not in found]
+    waiting = [job for job in jobs if job.status == JobStatus.AWAITING_UPLOAD]
+    already = [job.job_id for job in jobs if job.status != JobStatus.AWAITING_UPLOAD]
+
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        sizes = list(pool.map(lambda j: services.objects.size_of(keys.upload_key(j.batch_id, j.job_id)), waiting))
+    missing = [job.job_id for job, size in zip(waiting, sizes, strict=True) if size is None]
+    limit = services.settings.max_upload_bytes
+    rejected = []
+    for job, size in zip(waiting, sizes, strict=True):
+        if size is not None and size > limit:
+            message = f"the upload is {size} bytes, over the limit of {limit}"
+            if _advance(services, job, JobStatus.FAILED, JobError(ErrorCode.FILE_TOO_LARGE, message)):
+                rejected.append({"jobId": job.job_id, "code": ErrorCode.FILE_TOO_LARGE.value})
+    ready = [job for job, size in zip(waiting, sizes, strict=True) if size is not None and size <= limit]
+
+    refused = set(services.queue.send([JobMessage(job.job_id, job.batch_id) for job in ready]))
+    queued = []
+    for job in ready:
+        if job.job_id in refused:
+            missing.append(job.job_id)  # not queued: a later submit retries it
+        elif _advance(services, job, JobStatus.QUEUED):
+            queued.append(job.job_id)
+        else:
+            already.append(job.job_id)
+    return {
+        "queued": queued,
+        "missing": missing,
+        "alreadySubmitted": already,
+        "rejected": rejected,
+        "unknown": unknown,
+    }
+
+
+def get_batch(services: Services, owner: str, batch_id: str) -> BatchRecord:
+    return owned_batch(services, owner, batch_id)
+
+
+def encode_token(key: dict[str, Any] | None) -> str | None:
+    if not key:
+        return None
+    return base64.urlsafe_b64encode(json.dumps(key, separators=(",", ":")).encode()).decode()
+
+
+def decode_token(token: str | None) -> dict[str, Any] | None:
+    if not token:
+        return None
+    try:
+        key = json.loads(base64.urlsafe_b64decode(token.encode()))
+    except (ValueError, binascii.Error) as error:
+        raise BadRequestError("nextToken is not one this API returned") from error
+    if not isinstance(key, dict):
+        raise BadRequestError("nextToken is not one this API returned")
+    return key
+
+
+def list_jobs(
+    services: Services,
+    owner: str,
+    batch_id: str,
+    status: JobStatus | None,
+    limit: int,
+    next_token: str | None,
+) -> dict[str, Any]:
+    batch = owned_batch(services, owner, batch_id)
+    start = decode_token(next_token)
+    if start is not None and start.get("batchId", {}).get("S") != batch.batch_id:
+        raise BadRequestError("nextToken belongs to another listing")
+    jobs, last = services.store.list_jobs(batch.batch_id, limit, start, status)
+    return {"jobs": job_views(services, jobs), "nextToken": encode_token(last)}
+
+
+def list_batches(services: Services, owner: str, limit: int, next_token: str | None) -> dict[str, Any]:
+    start = decode_token(next_token)
+    if start is not None and start.get("batchOwner", {}).get("S") != owner:
+        raise BadRequestError("nextToken belongs to another listing")
+    batches, last = services.store.list_batches(owner, limit, start)
+    return {"batches": [batch_view(b) for b in batches], "nextToken": encode_token(last)}

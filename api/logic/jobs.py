@@ -1,0 +1,47 @@
+"""Single jobs: read one (with its results), and the one-call flow for a small image."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from api.errors import NotFoundError, PayloadTooLargeError
+from api.logic.batches import create_batch, submit
+from api.logic.requests import ImageSlot
+from api.logic.services import Services
+from api.logic.views import load_results
+from imagejobs import keys
+from imagejobs.errors import ErrorCode
+from imagejobs.model import AnalysisOptions
+from imagejobs.records import JobRecord
+
+
+def owned_job(services: Services, owner: str, job_id: str) -> JobRecord:
+    job = services.store.get_job(job_id) if keys.is_valid_id(job_id) else None
+    if job is None or job.owner != owner:
+        raise NotFoundError(f"no job {job_id[:80]!r}")
+    return job
+
+
+def job_with_results(services: Services, owner: str, job_id: str) -> tuple[JobRecord, dict[str, Any] | None]:
+    job = owned_job(services, owner, job_id)
+    return job, load_results(services, job)
+
+
+def analyze_single_image(
+    services: Services, owner: str, body: bytes, content_type: str, filename: str, options: AnalysisOptions
+) -> JobRecord:
+    """Steps 1–3 of the flow in one call, for images small enough to pass through API Gateway."""
+    limit = services.settings.max_inline_upload_bytes
+    if len(body) > limit:
+        raise PayloadTooLargeError(
+            f"the body is {len(body)} bytes; POST /images takes up to {limit}. "
+            "Use the batch flow (POST /batches, then upload to the presigned form) for larger images.",
+            code=ErrorCode.FILE_TOO_LARGE.value,
+        )
+    created = create_batch(
+        services, owner, [ImageSlot(filename=filename, contentType=content_type, size=max(len(body), 1))], options
+    )
+    job_id = created["jobs"][0]["jobId"]
+    services.objects.put(keys.upload_key(created["batchId"], job_id), body, content_type)
+    submit(services, owner, created["batchId"], [job_id])
+    return owned_job(services, owner, job_id)

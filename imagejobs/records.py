@@ -1,0 +1,338 @@
+"""Job and batch records and how they sit in the one DynamoDB table.
+
+Pure: records convert to and from DynamoDB's attribute-value maps, and every state change is built here
+as a request (a plain dict) that the sync store (API) and the async store (worker) only execute. That
+keeps one definition of each conditional write, whichever SDK sends it.
+
+Layout: `pk=JOB#<jobId>, sk=JOB` for jobs (GSI `byBatch`: batchId/seq) and `pk=BATCH#<batchId>, sk=BATCH`
+for batches (sparse GSI `byOwner`: batchOwner/createdAt). A batch holds one counter per status; every job
+transition moves one unit between two counters in the same transaction that changes the job, under a
+condition on the job's current status, so a counter can never move twice for one transition.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from typing import Any
+
+from imagejobs.errors import ErrorCode
+from imagejobs.model import AnalysisOptions, JobStatus
+
+AttributeMap = dict[str, Any]
+
+JOB_SK = "JOB"
+BATCH_SK = "BATCH"
+
+
+def job_key(job_id: str) -> AttributeMap:
+    return {"pk": {"S": f"JOB#{job_id}"}, "sk": {"S": JOB_SK}}
+
+
+def batch_key(batch_id: str) -> AttributeMap:
+    return {"pk": {"S": f"BATCH#{batch_id}"}, "sk": {"S": BATCH_SK}}
+
+
+def iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _s(value: str) -> AttributeMap:
+    return {"S": value}
+
+
+def _n(value: int | float) -> AttributeMap:
+    return {"N": str(value)}
+
+
+def _json(value: object) -> AttributeMap:
+    return {"S": json.dumps(value, separators=(",", ":"), ensure_ascii=False)}
+
+
+def _load_json(item: AttributeMap, name: str) -> Any:
+    return json.loads(item[name]["S"]) if name in item else None
+
+
+def count_attribute(status: JobStatus) -> str:
+    return f"count{status.value}"
+
+
+@dataclass(frozen=True)
+class JobError:
+    code: ErrorCode
+    message: str
+
+    def to_json(self) -> dict[str, str]:
+        return {"code": self.code.value, "message": self.message}
+
+    @classmethod
+    def from_json(cls, data: dict[str, str]) -> JobError:
+        return cls(code=ErrorCode(data["code"]), message=data["message"])
+
+
+@dataclass(frozen=True)
+class JobRecord:
+    job_id: str
+    batch_id: str
+    seq: int
+    owner: str
+    filename: str
+    content_type: str
+    declared_size: int
+    options: AnalysisOptions
+    status: JobStatus
+    created_at: str
+    updated_at: str
+    expires_at: int
+    version: int = 0
+    attempts: int = 0
+    claim_token: str | None = None
+    lease_until: int | None = None
+    error: JobError | None = None
+    feature_errors: dict[str, JobError] | None = None
+    # Facts about the upload and about the image Rekognition saw (the normalizer's record).
+    original: dict[str, Any] | None = None
+    image: dict[str, Any] | None = None
+    results_key: str | None = None
+    summary: dict[str, Any] | None = None
+
+    def to_item(self) -> AttributeMap:
+        item: AttributeMap = {
+            **job_key(self.job_id),
+            "jobId": _s(self.job_id),
+            "batchId": _s(self.batch_id),
+            "seq": _n(self.seq),
+            "owner": _s(self.owner),
+            "filename": _s(self.filename),
+            "contentType": _s(self.content_type),
+            "declaredSize": _n(self.declared_size),
+            "options": _json(self.options.to_json()),
+            "status": _s(self.status.value),
+            "createdAt": _s(self.created_at),
+            "updatedAt": _s(self.updated_at),
+            "expiresAt": _n(self.expires_at),
+            "version": _n(self.version),
+            "attempts": _n(self.attempts),
+        }
+        if self.claim_token is not None:
+            item["claimToken"] = _s(self.claim_token)
+        if self.lease_until is not None:
+            item["leaseUntil"] = _n(self.lease_until)
+        item.update(_outcome_attributes(self))
+        return item
+
+    @classmethod
+    def from_item(cls, item: AttributeMap) -> JobRecord:
+        feature_errors = _load_json(item, "featureErrors")
+        error = _load_json(item, "error")
+        return cls(
+            job_id=item["jobId"]["S"],
+            batch_id=item["batchId"]["S"],
+            seq=int(item["seq"]["N"]),
+            owner=item["owner"]["S"],
+            filename=item["filename"]["S"],
+            content_type=item["contentType"]["S"],
+            declared_size=int(item["declaredSize"]["N"]),
+            options=AnalysisOptions.from_json(_load_json(item, "options")),
+            status=JobStatus(item["status"]["S"]),
+            created_at=item["createdAt"]["S"],
+            updated_at=item["updatedAt"]["S"],
+            expires_at=int(item["expiresAt"]["N"]),
+            version=int(item["version"]["N"]),
+            attempts=int(item["attempts"]["N"]),
+            claim_token=item["claimToken"]["S"] if "claimToken" in item else None,
+            lease_until=int(item["leaseUntil"]["N"]) if "leaseUntil" in item else None,
+            error=JobError.from_json(error) if error else None,
+            feature_errors=(
+                {name: JobError.from_json(value) for name, value in feature_errors.items()}
+                if feature_errors
+                else None
+            ),
+            original=_load_json(item, "original"),
+            image=_load_json(item, "image"),
+            results_key=item["resultsKey"]["S"] if "resultsKey" in item else None,
+            summary=_load_json(item, "summary"),
+        )
+
+
+def _outcome_attributes(job: JobRecord) -> AttributeMap:
+    attributes: AttributeMap = {}
+    if job.error is not None:
+        attributes["error"] = _json(job.error.to_json())
+    if job.feature_errors:
+        attributes["featureErrors"] = _json({k: v.to_json() for k, v in job.feature_errors.items()})
+    if job.original is not None:
+        attributes["original"] = _json(job.original)
+    if job.image is not None:
+        attributes["image"] = _json(job.image)
+    if job.results_key is not None:
+        attributes["resultsKey"] = _s(job.results_key)
+    if job.summary is not None:
+        attributes["summary"] = _json(job.summary)
+    return attributes
+
+
+@dataclass(frozen=True)
+class BatchRecord:
+    batch_id: str
+    owner: str
+    created_at: str
+    options: AnalysisOptions
+    expires_at: int
+    total: int = 0
+    counts: dict[JobStatus, int] = field(default_factory=dict)
+    next_seq: int = 0
+
+    @property
+    def done(self) -> bool:
+        """Every job has reached a terminal state (and there is at least one job)."""
+        return self.total > 0 and sum(self.counts.get(s, 0) for s in JobStatus if s.is_terminal) >= self.total
+
+    def to_item(self) -> AttributeMap:
+        item: AttributeMap = {
+            **batch_key(self.batch_id),
+            "batchId": _s(self.batch_id),
+            "batchOwner": _s(self.owner),
+            "createdAt": _s(self.created_at),
+            "options": _json(self.options.to_json()),
+            "expiresAt": _n(self.expires_at),
+            "total": _n(self.total),
+            "nextSeq": _n(self.next_seq),
+        }
+        for status in JobStatus:
+            item[count_attribute(status)] = _n(self.counts.get(status, 0))
+        return item
+
+    @classmethod
+    def from_item(cls, item: AttributeMap) -> BatchRecord:
+        return cls(
+            batch_id=item["batchId"]["S"],
+            owner=item["batchOwner"]["S"],
+            created_at=item["createdAt"]["S"],
+            options=AnalysisOptions.from_json(_load_json(item, "options")),
+            expires_at=int(item["expiresAt"]["N"]),
+            total=int(item["total"]["N"]),
+            counts={s: int(item.get(count_attribute(s), {"N": "0"})["N"]) for s in JobStatus},
+            next_seq=int(item.get("nextSeq", {"N": "0"})["N"]),
+        )
+
+
+# ---- requests -------------------------------------------------------------------------------------------
+
+
+def put_batch_with_jobs_request(table: str, batch: BatchRecord, jobs: list[JobRecord]) -> AttributeMap:
+    """A new batch and its first jobs (at most 99: one transaction holds 100 items)."""
+    counted = replace(
+        batch, total=len(jobs), counts={JobStatus.AWAITING_UPLOAD: len(jobs)}, next_seq=len(jobs)
+    )
+    items = [{"Put": {"TableName": table, "Item": counted.to_item(), "ConditionExpression": "attribute_not_exists(pk)"}}]
+    items += [_put_new_job(table, job) for job in jobs]
+    return {"TransactItems": items}
+
+
+def add_jobs_request(table: str, batch_id: str, jobs: list[JobRecord]) -> AttributeMap:
+    """More jobs for an existing batch, with its total and counter moved in the same transaction."""
+    items = [_put_new_job(table, job) for job in jobs]
+    items.append(
+        {
+            "Update": {
+                "TableName": table,
+                "Key": batch_key(batch_id),
+                "UpdateExpression": "ADD #total :n, #awaiting :n",
+                "ConditionExpression": "attribute_exists(pk)",
+                "ExpressionAttributeNames": {
+                    "#total": "total",
+                    "#awaiting": count_attribute(JobStatus.AWAITING_UPLOAD),
+                },
+                "ExpressionAttributeValues": {":n": _n(len(jobs))},
+            }
+        }
+    )
+    return {"TransactItems": items}
+
+
+def reserve_seq_request(table: str, batch_id: str, count: int) -> AttributeMap:
+    """Reserve `count` sequence numbers for new jobs of a batch; the answer's nextSeq ends the range."""
+    return {
+        "TableName": table,
+        "Key": batch_key(batch_id),
+        "UpdateExpression": "ADD nextSeq :n",
+        "ConditionExpression": "attribute_exists(pk)",
+        "ExpressionAttributeValues": {":n": _n(count)},
+        "ReturnValues": "UPDATED_NEW",
+    }
+
+
+def _put_new_job(table: str, job: JobRecord) -> AttributeMap:
+    return {"Put": {"TableName": table, "Item": job.to_item(), "ConditionExpression": "attribute_not_exists(pk)"}}
+
+
+def transition_request(table: str, before: JobRecord, after: JobRecord) -> AttributeMap:
+    """Replace `before` by `after` only if the stored job is still exactly `before` (same status and
+    version), moving the batch counters in the same transaction when the status changes."""
+    if after.version != before.version + 1:
+        raise ValueError("a transition must bump the version by one")
+    item = after.to_item()
+    put: AttributeMap = {
+        "Put": {
+            "TableName": table,
+            "Item": item,
+            "ConditionExpression": "#status = :before_status AND #version = :before_version",
+            "ExpressionAttributeNames": {"#status": "status", "#version": "version"},
+            "ExpressionAttributeValues": {
+                ":before_status": _s(before.status.value),
+                ":before_version": _n(before.version),
+            },
+        }
+    }
+    items = [put]
+    if after.status != before.status:
+        items.append(
+            {
+                "Update": {
+                    "TableName": table,
+                    "Key": batch_key(before.batch_id),
+                    "UpdateExpression": "ADD #from :minus_one, #to :one",
+                    "ExpressionAttributeNames": {
+                        "#from": count_attribute(before.status),
+                        "#to": count_attribute(after.status),
+                    },
+                    "ExpressionAttributeValues": {":minus_one": _n(-1), ":one": _n(1)},
+                }
+            }
+        )
+    return {"TransactItems": items}
+
+
+def jobs_of_batch_query(
+    table: str, batch_id: str, limit: int, start_key: AttributeMap | None, status: JobStatus | None
+) -> AttributeMap:
+    query: AttributeMap = {
+        "TableName": table,
+        "IndexName": "byBatch",
+        "KeyConditionExpression": "batchId = :b",
+        "ExpressionAttributeValues": {":b": _s(batch_id)},
+        "Limit": limit,
+    }
+    if status is not None:
+        query["FilterExpression"] = "#status = :status"
+        query["ExpressionAttributeNames"] = {"#status": "status"}
+        query["ExpressionAttributeValues"][":status"] = _s(status.value)
+    if start_key:
+        query["ExclusiveStartKey"] = start_key
+    return query
+
+
+def batches_of_owner_query(table: str, owner: str, limit: int, start_key: AttributeMap | None) -> AttributeMap:
+    query: AttributeMap = {
+        "TableName": table,
+        "IndexName": "byOwner",
+        "KeyConditionExpression": "batchOwner = :o",
+        "ExpressionAttributeValues": {":o": _s(owner)},
+        "ScanIndexForward": False,
+        "Limit": limit,
+    }
+    if start_key:
+        query["ExclusiveStartKey"] = start_key
+    return query

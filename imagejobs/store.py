@@ -1,0 +1,184 @@
+"""The job store: executes the requests built in `records` with a DynamoDB client.
+
+`JobStore` takes a boto3 client (the API), `AsyncJobStore` an aioboto3 client (the worker). Both translate
+DynamoDB's errors the same way: a failed condition means somebody else changed the job first
+(`StaleRecordError`); throttling and transaction conflicts are retried, then surface as `TransientError`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from collections.abc import Iterator
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from imagejobs import records
+from imagejobs.errors import ImgrecError, TransientError
+from imagejobs.model import JobStatus
+from imagejobs.records import AttributeMap, BatchRecord, JobRecord
+
+TRANSACTION_LIMIT = 100
+_CONFLICT_ATTEMPTS = 8
+_TRANSIENT_CODES = frozenset(
+    {
+        "TransactionConflictException",
+        "ProvisionedThroughputExceededException",
+        "ThrottlingException",
+        "RequestLimitExceeded",
+        "InternalServerError",
+        "ServiceUnavailable",
+    }
+)
+
+
+class StaleRecordError(ImgrecError):
+    """The record changed since it was read (its status or version no longer match)."""
+
+
+def _classify(error: ClientError) -> type[Exception] | None:
+    """Which of our errors a DynamoDB ClientError stands for; None for anything unexpected."""
+    code = error.response.get("Error", {}).get("Code", "")
+    if code == "ConditionalCheckFailedException":
+        return StaleRecordError
+    if code == "TransactionCanceledException":
+        reasons = [r.get("Code") for r in error.response.get("CancellationReasons", [])]
+        if "ConditionalCheckFailed" in reasons:
+            return StaleRecordError
+        return TransientError
+    if code in _TRANSIENT_CODES:
+        return TransientError
+    return None
+
+
+def _backoff(attempt: int) -> float:
+    return float(min(1.0, 0.02 * 2**attempt) * random.uniform(0.5, 1.0))  # noqa: S311 - jitter, not crypto
+
+
+def chunks(items: list[Any], size: int) -> Iterator[list[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+class JobStore:
+    """Synchronous store for the API Lambda."""
+
+    def __init__(self, client: Any, table: str) -> None:
+        self._client = client
+        self._table = table
+
+    def _call(self, operation: str, request: AttributeMap) -> Any:
+        for attempt in range(_CONFLICT_ATTEMPTS):
+            try:
+                return getattr(self._client, operation)(**request)
+            except ClientError as error:
+                kind = _classify(error)
+                if kind is None:
+                    raise
+                if kind is StaleRecordError:
+                    raise StaleRecordError(str(error)) from error
+                if attempt == _CONFLICT_ATTEMPTS - 1:
+                    raise TransientError(str(error)) from error
+                time.sleep(_backoff(attempt))
+        raise AssertionError("unreachable")
+
+    def get_job(self, job_id: str) -> JobRecord | None:
+        answer = self._call(
+            "get_item", {"TableName": self._table, "Key": records.job_key(job_id), "ConsistentRead": True}
+        )
+        return JobRecord.from_item(answer["Item"]) if "Item" in answer else None
+
+    def get_jobs(self, job_ids: list[str]) -> list[JobRecord]:
+        found: list[JobRecord] = []
+        for group in chunks(list(dict.fromkeys(job_ids)), 100):
+            request: AttributeMap = {
+                self._table: {"Keys": [records.job_key(j) for j in group], "ConsistentRead": True}
+            }
+            while request:
+                answer = self._call("batch_get_item", {"RequestItems": request})
+                found += [JobRecord.from_item(item) for item in answer["Responses"].get(self._table, [])]
+                request = answer.get("UnprocessedKeys") or {}
+        return found
+
+    def get_batch(self, batch_id: str) -> BatchRecord | None:
+        answer = self._call(
+            "get_item", {"TableName": self._table, "Key": records.batch_key(batch_id), "ConsistentRead": True}
+        )
+        return BatchRecord.from_item(answer["Item"]) if "Item" in answer else None
+
+    def create_batch(self, batch: BatchRecord, jobs: list[JobRecord]) -> None:
+        """Write the batch and its jobs; each transaction keeps the batch's counters exact."""
+        first, rest = jobs[: TRANSACTION_LIMIT - 1], jobs[TRANSACTION_LIMIT - 1 :]
+        self._call("transact_write_items", records.put_batch_with_jobs_request(self._table, batch, first))
+        if rest:
+            self.add_jobs(batch.batch_id, rest)
+
+    def reserve_seq(self, batch_id: str, count: int) -> int:
+        """Reserve `count` sequence numbers; returns the first."""
+        answer = self._call("update_item", records.reserve_seq_request(self._table, batch_id, count))
+        return int(answer["Attributes"]["nextSeq"]["N"]) - count
+
+    def add_jobs(self, batch_id: str, jobs: list[JobRecord]) -> None:
+        for group in chunks(jobs, TRANSACTION_LIMIT - 1):
+            self._call("transact_write_items", records.add_jobs_request(self._table, batch_id, group))
+
+    def transition(self, before: JobRecord, after: JobRecord) -> JobRecord:
+        self._call("transact_write_items", records.transition_request(self._table, before, after))
+        return after
+
+    def list_jobs(
+        self, batch_id: str, limit: int, start_key: AttributeMap | None = None, status: JobStatus | None = None
+    ) -> tuple[list[JobRecord], AttributeMap | None]:
+        query = records.jobs_of_batch_query(self._table, batch_id, limit, start_key, status)
+        answer = self._call("query", query)
+        return [JobRecord.from_item(i) for i in answer.get("Items", [])], answer.get("LastEvaluatedKey")
+
+    def all_jobs(self, batch_id: str) -> list[JobRecord]:
+        jobs: list[JobRecord] = []
+        start: AttributeMap | None = None
+        while True:
+            page, start = self.list_jobs(batch_id, 500, start)
+            jobs += page
+            if not start:
+                return jobs
+
+    def list_batches(
+        self, owner: str, limit: int, start_key: AttributeMap | None = None
+    ) -> tuple[list[BatchRecord], AttributeMap | None]:
+        answer = self._call("query", records.batches_of_owner_query(self._table, owner, limit, start_key))
+        return [BatchRecord.from_item(i) for i in answer.get("Items", [])], answer.get("LastEvaluatedKey")
+
+
+class AsyncJobStore:
+    """The same store for the worker, on an aioboto3 DynamoDB client opened inside the running loop."""
+
+    def __init__(self, client: Any, table: str) -> None:
+        self._client = client
+        self._table = table
+
+    async def _call(self, operation: str, request: AttributeMap) -> Any:
+        for attempt in range(_CONFLICT_ATTEMPTS):
+            try:
+                return await getattr(self._client, operation)(**request)
+            except ClientError as error:
+                kind = _classify(error)
+                if kind is None:
+                    raise
+                if kind is StaleRecordError:
+                    raise StaleRecordError(str(error)) from error
+                if attempt == _CONFLICT_ATTEMPTS - 1:
+                    raise TransientError(str(error)) from error
+                await asyncio.sleep(_backoff(attempt))
+        raise AssertionError("unreachable")
+
+    async def get_job(self, job_id: str) -> JobRecord | None:
+        answer = await self._call(
+            "get_item", {"TableName": self._table, "Key": records.job_key(job_id), "ConsistentRead": True}
+        )
+        return JobRecord.from_item(answer["Item"]) if "Item" in answer else None
+
+    async def transition(self, before: JobRecord, after: JobRecord) -> JobRecord:
+        await self._call("transact_write_items", records.transition_request(self._table, before, after))
+        return after

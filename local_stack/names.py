@@ -1,0 +1,17 @@
+"""Resource names and the fake credentials of the local stack (moto accepts any)."""
+
+from __future__ import annotations
+
+REGION = "us-east-1"
+ACCOUNT_ID = "123456789012"
+TABLE_NAME = "imgrec-jobs"
+BUCKET_NAME = "imgrec-images"
+QUEUE_NAME = "imgrec-jobs"
+DLQ_NAME = "imgrec-jobs-dlq"
+
+LOCAL_CREDENTIALS = {
+    "AWS_ACCESS_KEY_ID": "local",
+    "AWS_SECRET_ACCESS_KEY": "local",
+    "AWS_DEFAULT_REGION": REGION,
+    "AWS_REGION": REGION,
+}

@@ -1,0 +1,214 @@
+"""The SQS event source mapping, emulated: long-polls a queue, gathers batches (batch size, batching
+window), runs up to `maximum_concurrency` invocations at once, and deletes only the records the function
+did not report in `batchItemFailures` (ReportBatchItemFailures). A failed invocation deletes nothing:
+the queue's visibility timeout and redrive policy then do what they do in AWS.
+
+The function is invoked in-process (the embedded stack) or over HTTP through the Lambda Runtime
+Interface Emulator's invoke URL (compose).
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import signal
+import threading
+import time
+import urllib.request
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from local_stack import names
+from local_stack.lambda_context import LocalLambdaContext
+from local_stack.resources import STACK
+
+Handler = Callable[[dict[str, Any], Any], Any]
+
+
+class InvocationError(RuntimeError):
+    """The function failed as a whole (raised, timed out, or answered with a function error)."""
+
+
+class Invoker(Protocol):
+    def invoke(self, event: dict[str, Any]) -> Any: ...
+
+
+@dataclass
+class InProcessInvoker:
+    handler: Handler
+    function_name: str = "imgrec-worker"
+
+    def invoke(self, event: dict[str, Any]) -> Any:
+        try:
+            return self.handler(event, LocalLambdaContext(function_name=self.function_name))
+        except Exception as error:
+            raise InvocationError(f"{self.function_name} raised {type(error).__name__}: {error}") from error
+
+
+@dataclass
+class HttpInvoker:
+    """POSTs the event to `…/2015-03-31/functions/function/invocations` (the Runtime Interface Emulator)."""
+
+    url: str
+    timeout_seconds: float = 900
+
+    def invoke(self, event: dict[str, Any]) -> Any:
+        request = urllib.request.Request(  # noqa: S310 - a loopback/compose URL given by the operator
+            self.url, data=json.dumps(event).encode(), headers={"Content-Type": "application/json"}, method="POST"
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=self.timeout_seconds) as answer:  # noqa: S310
+                function_error = answer.headers.get("X-Amz-Function-Error")
+                payload = json.loads(answer.read() or b"null")
+        except (OSError, ValueError) as error:
+            raise InvocationError(f"invoke failed: {error}") from error
+        if function_error or (isinstance(payload, dict) and "errorType" in payload):
+            raise InvocationError(f"function error: {payload}")
+        return payload
+
+
+def to_lambda_record(message: dict[str, Any], queue_arn: str) -> dict[str, Any]:
+    attributes = dict(message.get("Attributes", {}))
+    return {
+        "messageId": message["MessageId"],
+        "receiptHandle": message["ReceiptHandle"],
+        "body": message["Body"],
+        "attributes": attributes,
+        "messageAttributes": {
+            name: {
+                "stringValue": value.get("StringValue"),
+                "binaryValue": value.get("BinaryValue"),
+                "stringListValues": [],
+                "binaryListValues": [],
+                "dataType": value.get("DataType"),
+            }
+            for name, value in message.get("MessageAttributes", {}).items()
+        },
+        "md5OfBody": message.get("MD5OfBody") or hashlib.md5(message["Body"].encode()).hexdigest(),  # noqa: S324
+        "eventSource": "aws:sqs",
+        "eventSourceARN": queue_arn,
+        "awsRegion": names.REGION,
+    }
+
+
+def succeeded_receipts(records: list[dict[str, Any]], response: Any) -> list[str]:
+    """Receipt handles to delete, by Lambda's rules for partial batch responses: an answer that names an
+    unknown or empty identifier fails the whole batch."""
+    failures = (response or {}).get("batchItemFailures", []) if isinstance(response, dict) else []
+    failed_ids = {f.get("itemIdentifier") for f in failures if isinstance(f, dict)}
+    known = {r["messageId"] for r in records}
+    if any(not i or i not in known for i in failed_ids):
+        return []
+    return [r["receiptHandle"] for r in records if r["messageId"] not in failed_ids]
+
+
+@dataclass
+class Poller:
+    sqs: Any
+    queue_url: str
+    invoker: Invoker
+    batch_size: int = STACK.event_source.batch_size
+    batching_window_seconds: float = STACK.event_source.maximum_batching_window_seconds
+    maximum_concurrency: int = STACK.event_source.maximum_concurrency
+    on_error: Callable[[Exception], None] = lambda error: None
+    _stop: threading.Event = field(default_factory=threading.Event)
+    _threads: list[threading.Thread] = field(default_factory=list)
+    _queue_arn: str = ""
+
+    def start(self) -> Poller:
+        self._queue_arn = self.sqs.get_queue_attributes(QueueUrl=self.queue_url, AttributeNames=["QueueArn"])[
+            "Attributes"
+        ]["QueueArn"]
+        for index in range(self.maximum_concurrency):
+            thread = threading.Thread(target=self._run, name=f"poller-{index}", daemon=True)
+            thread.start()
+            self._threads.append(thread)
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        for thread in self._threads:
+            thread.join(timeout=10)
+
+    def _receive(self, wait_seconds: int, count: int) -> list[dict[str, Any]]:
+        answer = self.sqs.receive_message(
+            QueueUrl=self.queue_url,
+            MaxNumberOfMessages=count,
+            WaitTimeSeconds=wait_seconds,
+            MessageSystemAttributeNames=["All"],
+            MessageAttributeNames=["All"],
+        )
+        messages: list[dict[str, Any]] = answer.get("Messages", [])
+        return messages
+
+    def gather_batch(self) -> list[dict[str, Any]]:
+        messages = self._receive(1, min(10, self.batch_size))
+        if not messages:
+            return []
+        deadline = time.monotonic() + self.batching_window_seconds
+        while len(messages) < self.batch_size and time.monotonic() < deadline and not self._stop.is_set():
+            more = self._receive(0, min(10, self.batch_size - len(messages)))
+            if not more:
+                time.sleep(0.05)
+            messages += more
+        return messages
+
+    def poll_once(self) -> int:
+        """One receive → invoke → delete cycle. Returns how many records were handed to the function."""
+        messages = self.gather_batch()
+        if not messages:
+            return 0
+        records = [to_lambda_record(m, self._queue_arn) for m in messages]
+        try:
+            response = self.invoker.invoke({"Records": records})
+        except InvocationError as error:
+            self.on_error(error)
+            return len(records)  # nothing deleted: the messages come back after the visibility timeout
+        receipts = succeeded_receipts(records, response)
+        for start in range(0, len(receipts), 10):
+            entries = [{"Id": str(i), "ReceiptHandle": r} for i, r in enumerate(receipts[start : start + 10])]
+            self.sqs.delete_message_batch(QueueUrl=self.queue_url, Entries=entries)
+        return len(records)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.poll_once()
+            except Exception as error:  # noqa: BLE001 - a poller thread must outlive a failing emulator call
+                self.on_error(error)
+                self._stop.wait(1)
+
+
+def main(argv: list[str] | None = None) -> None:
+    import boto3
+
+    parser = argparse.ArgumentParser(description="Emulate the SQS event source mapping for one queue.")
+    parser.add_argument("--queue-name", default=names.QUEUE_NAME)
+    parser.add_argument("--invoke-url", required=True, help="…/2015-03-31/functions/function/invocations")
+    parser.add_argument("--batch-size", type=int, default=STACK.event_source.batch_size)
+    parser.add_argument("--batching-window", type=float, default=STACK.event_source.maximum_batching_window_seconds)
+    parser.add_argument("--maximum-concurrency", type=int, default=STACK.event_source.maximum_concurrency)
+    args = parser.parse_args(argv)
+    sqs = boto3.client("sqs")
+    poller = Poller(
+        sqs=sqs,
+        queue_url=sqs.get_queue_url(QueueName=args.queue_name)["QueueUrl"],
+        invoker=HttpInvoker(args.invoke_url),
+        batch_size=args.batch_size,
+        batching_window_seconds=args.batching_window,
+        maximum_concurrency=args.maximum_concurrency,
+        on_error=lambda error: print(f"poller: {error}", flush=True),  # noqa: T201 - a CLI's output
+    ).start()
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        stop.wait()
+    except KeyboardInterrupt:
+        pass
+    poller.stop()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,35 @@
+"""SQS for the worker: push a failed message's next attempt out, with exponential backoff."""
+
+from __future__ import annotations
+
+import random
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from imagejobs.observability import logger
+
+MAX_BACKOFF_SECONDS = 600
+
+
+def backoff_seconds(receive_count: int) -> int:
+    """5 s, 10 s, 20 s … capped at 10 minutes, plus jitter so throttled jobs do not return in step."""
+    base = min(MAX_BACKOFF_SECONDS, 5 * 2 ** max(0, receive_count - 1))
+    return min(MAX_BACKOFF_SECONDS, base + random.randint(0, 5))  # noqa: S311 - jitter, not crypto
+
+
+class RetryScheduler:
+    def __init__(self, client: Any, queue_url: str) -> None:
+        self._client = client
+        self._queue_url = queue_url
+
+    async def retry_later(self, receipt_handle: str, receive_count: int) -> None:
+        try:
+            await self._client.change_message_visibility(
+                QueueUrl=self._queue_url,
+                ReceiptHandle=receipt_handle,
+                VisibilityTimeout=backoff_seconds(receive_count),
+            )
+        except (ClientError, BotoCoreError) as error:
+            # Not fatal: the queue's own visibility timeout brings the message back anyway.
+            logger.warning("could not schedule retry", error=str(error))

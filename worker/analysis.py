@@ -1,0 +1,67 @@
+"""Pure: what to ask Rekognition for each feature, and what a job's results and outcome are."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from imagejobs.errors import ErrorCode, FeatureFailure
+from imagejobs.model import AnalysisOptions, Feature, JobStatus
+from imagejobs.records import JobError
+
+SUMMARY_TOP_LABELS = 10
+
+
+def detect_request(feature: Feature, image: bytes, options: AnalysisOptions) -> dict[str, Any]:
+    source = {"Bytes": image}
+    if feature is Feature.LABELS:
+        return {"Image": source, "MaxLabels": options.max_labels, "MinConfidence": options.min_confidence}
+    if feature is Feature.FACES:
+        return {"Image": source, "Attributes": ["DEFAULT"]}
+    if feature is Feature.TEXT:
+        return {"Image": source, "Filters": {"WordFilter": {"MinConfidence": options.min_confidence}}}
+    return {"Image": source, "MinConfidence": options.min_confidence}
+
+
+@dataclass(frozen=True)
+class Outcome:
+    status: JobStatus
+    results: dict[str, list[Any]]
+    feature_errors: dict[str, JobError] | None
+    error: JobError | None
+    summary: dict[str, Any]
+
+
+def outcome_of(responses: dict[Feature, dict[str, Any] | FeatureFailure]) -> Outcome:
+    """SUCCEEDED when every feature answered, PARTIAL when some did, FAILED (FEATURE_FAILED) when none."""
+    results: dict[str, list[Any]] = {}
+    failures: dict[str, JobError] = {}
+    for feature, response in responses.items():
+        if isinstance(response, FeatureFailure):
+            failures[feature.value] = JobError(ErrorCode.FEATURE_FAILED, response.message)
+        else:
+            results[feature.result_key] = list(response.get(feature.response_items_key, []))
+    if not failures:
+        status, error = JobStatus.SUCCEEDED, None
+    elif results:
+        status, error = JobStatus.PARTIAL, None
+    else:
+        status = JobStatus.FAILED
+        error = JobError(ErrorCode.FEATURE_FAILED, "Rekognition could not analyse this image: " +
+                         "; ".join(f"{name}: {e.message}" for name, e in failures.items()))
+    return Outcome(status, results, failures or None, error, summarize(results))
+
+
+def summarize(results: dict[str, list[Any]]) -> dict[str, Any]:
+    """A small, float-free digest kept on the job record (the full results live in S3)."""
+    summary: dict[str, Any] = {}
+    if "labels" in results:
+        summary["labels"] = [label["Name"] for label in results["labels"][:SUMMARY_TOP_LABELS]]
+    if "faces" in results:
+        summary["faceCount"] = len(results["faces"])
+    if "text" in results:
+        lines = [t["DetectedText"] for t in results["text"] if t.get("Type") == "LINE"]
+        summary["textLines"] = len(lines)
+    if "moderation" in results:
+        summary["moderation"] = sorted({m["Name"] for m in results["moderation"]})
+    return summary

@@ -1,0 +1,217 @@
+"""One job, start to finish: claim → check size → download → normalize → Rekognition (concurrently) →
+write results → finish. Deliveries are at-least-once; this is where that becomes effectively once.
+
+A job moves only by conditional transitions (`imagejobs.records.transition_request`): the claim takes it
+from AWAITING_UPLOAD/QUEUED (or from PROCESSING whose lease ran out: a crashed worker) to PROCESSING with a
+fresh claim token, and only the holder of that token can finish it. A second delivery of a finished job
+does nothing; one that arrives while the job is being processed is retried later.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from typing import Any
+
+from imagejobs import keys
+from imagejobs.errors import ErrorCode, FeatureFailure, JobFailure, TransientError
+from imagejobs.messages import JobMessage
+from imagejobs.model import Feature, JobStatus
+from imagejobs.observability import logger, metrics, tracer
+from imagejobs.records import JobError, JobRecord, iso
+from imagejobs.settings import WorkerSettings
+from imagejobs.store import AsyncJobStore, StaleRecordError
+from worker.adapters.objects import ObjectStore
+from worker.adapters.rekognition import Recognizer, ThrottledError
+from worker.analysis import Outcome, detect_request, outcome_of
+from worker.normalize import NormalizedImage, NormalizeLimits, normalize
+
+Normalizer = Callable[[bytes, NormalizeLimits], NormalizedImage]
+
+_CLAIM_ATTEMPTS = 3
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class JobBusyError(TransientError):
+    """Another delivery of the same message holds a live claim on the job: try again later."""
+
+
+@dataclass
+class JobContext:
+    """What processing a job needs; one per invocation (the semaphores belong to its event loop)."""
+
+    settings: WorkerSettings
+    store: AsyncJobStore
+    objects: ObjectStore
+    recognizer: Recognizer
+    normalizer: Normalizer = normalize
+    clock: Callable[[], datetime] = utc_now
+    feature_slots: dict[Feature, asyncio.Semaphore] = field(default_factory=dict)
+    normalize_slots: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(2))
+
+    def __post_init__(self) -> None:
+        for feature in Feature:
+            self.feature_slots.setdefault(feature, asyncio.Semaphore(self.settings.rekognition_concurrency))
+
+    @property
+    def limits(self) -> NormalizeLimits:
+        return NormalizeLimits(max_pixels=self.settings.max_pixels, max_edge=self.settings.max_edge)
+
+
+async def process_message(message: JobMessage, ctx: JobContext) -> JobStatus | None:
+    """Process one delivery. Returns the job's terminal status, or None when there was nothing to do.
+    Raises TransientError (the message is retried later) for throttling, outages and busy jobs."""
+    job = await _claim(message, ctx)
+    if job is None:
+        return None
+    logger.append_keys(job_id=job.job_id, batch_id=job.batch_id)
+    try:
+        finished = await _finish(ctx, job, await _analyse(ctx, job))
+    except JobFailure as failure:
+        finished = await _finish_failed(ctx, job, failure.code, failure.message)
+    except TransientError:
+        await _release(ctx, job)
+        raise
+    metrics.add_metric(name=f"Jobs{finished.status.value.title()}", unit="Count", value=1)
+    logger.info("job finished", status=finished.status.value, attempts=finished.attempts)
+    return finished.status
+
+
+async def _claim(message: JobMessage, ctx: JobContext) -> JobRecord | None:
+    for _ in range(_CLAIM_ATTEMPTS):
+        job = await ctx.store.get_job(message.job_id)
+        if job is None or job.batch_id != message.batch_id:
+            logger.warning("message for an unknown job dropped", job_id=message.job_id)
+            return None
+        if job.status.is_terminal:
+            logger.info("duplicate delivery of a finished job", job_id=job.job_id, status=job.status.value)
+            return None
+        now = ctx.clock()
+        if job.status is JobStatus.PROCESSING and (job.lease_until or 0) > now.timestamp():
+            raise JobBusyError(f"job {job.job_id} is being processed by another delivery")
+        claimed = replace(
+            job,
+            status=JobStatus.PROCESSING,
+            version=job.version + 1,
+            attempts=job.attempts + 1,
+            claim_token=secrets.token_hex(8),
+            lease_until=int(now.timestamp()) + ctx.settings.lease_seconds,
+            updated_at=iso(now),
+        )
+        try:
+            return await ctx.store.transition(job, claimed)
+        except StaleRecordError:
+            continue  # changed under us (submit marking it QUEUED, or another delivery): look again
+    raise JobBusyError(f"job {message.job_id} keeps changing; retrying later")
+
+
+async def _release(ctx: JobContext, job: JobRecord) -> None:
+    """Hand a job back to the queue state after a transient failure, so the next delivery claims it
+    at once instead of waiting for the lease. Best effort: the lease covers a failed release."""
+    released = replace(job, status=JobStatus.QUEUED, version=job.version + 1, claim_token=None,
+                       lease_until=None, updated_at=iso(ctx.clock()))
+    try:
+        await ctx.store.transition(job, released)
+    except (StaleRecordError, TransientError) as error:
+        logger.warning("could not release job", job_id=job.job_id, error=str(error))
+
+
+@tracer.capture_method(capture_response=False)
+async def _analyse(ctx: JobContext, job: JobRecord) -> tuple[Outcome, NormalizedImage]:
+    upload = keys.upload_key(job.batch_id, job.job_id)
+    size = await ctx.objects.size_of(upload)
+    limit = ctx.settings.max_upload_bytes
+    if size is None:
+        raise JobFailure(ErrorCode.UPLOAD_MISSING, "the image was never uploaded (or has expired)")
+    if size == 0:
+        raise JobFailure(ErrorCode.EMPTY_FILE, "the uploaded file is empty")
+    if size > limit:
+        raise JobFailure(ErrorCode.FILE_TOO_LARGE, f"the upload is {size} bytes, over the limit of {limit}")
+    data = await ctx.objects.read(upload, limit)
+    async with ctx.normalize_slots:
+        image = await asyncio.to_thread(ctx.normalizer, data, ctx.limits)
+    del data
+    await ctx.objects.write(
+        keys.normalized_image_key(job.batch_id, job.job_id, image.extension), image.data, image.content_type
+    )
+    responses = await _detect_all(ctx, job, image.data)
+    for feature, response in responses.items():
+        if not isinstance(response, FeatureFailure):
+            await ctx.objects.write_json(keys.raw_response_key(job.batch_id, job.job_id, feature), response)
+    outcome = outcome_of(responses)
+    await ctx.objects.write_json(keys.results_key(job.batch_id, job.job_id), outcome.results)
+    return outcome, image
+
+
+async def _detect_all(
+    ctx: JobContext, job: JobRecord, image: bytes
+) -> dict[Feature, dict[str, Any] | FeatureFailure]:
+    """Every requested feature at once, each bounded by its API's semaphore."""
+
+    async def detect(feature: Feature) -> dict[str, Any]:
+        async with ctx.feature_slots[feature]:
+            with tracer.provider.in_subsegment(f"## {feature.operation}"):
+                return await ctx.recognizer.detect(feature, detect_request(feature, image, job.options))
+
+    features = job.options.features
+    answers = await asyncio.gather(*(detect(f) for f in features), return_exceptions=True)
+    responses: dict[Feature, dict[str, Any] | FeatureFailure] = {}
+    for feature, answer in zip(features, answers, strict=True):
+        if isinstance(answer, ThrottledError):
+            metrics.add_metric(name="RekognitionThrottles", unit="Count", value=1)
+        if isinstance(answer, BaseException) and not isinstance(answer, FeatureFailure):
+            raise answer
+        responses[feature] = answer
+    return responses
+
+
+async def _finish(ctx: JobContext, job: JobRecord, analysed: tuple[Outcome, NormalizedImage]) -> JobRecord:
+    outcome, image = analysed
+    record = image.record
+    done = replace(
+        job,
+        status=outcome.status,
+        version=job.version + 1,
+        updated_at=iso(ctx.clock()),
+        claim_token=None,
+        lease_until=None,
+        error=outcome.error,
+        feature_errors=outcome.feature_errors,
+        original={
+            "width": record.original_width,
+            "height": record.original_height,
+            "format": record.original_format,
+            "bytes": record.original_bytes,
+        },
+        image={
+            "width": image.width,
+            "height": image.height,
+            "key": keys.normalized_image_key(job.batch_id, job.job_id, image.extension),
+            "contentType": image.content_type,
+            "normalization": record.to_json(),
+        },
+        results_key=keys.results_key(job.batch_id, job.job_id),
+        summary=outcome.summary,
+    )
+    return await _commit(ctx, job, done)
+
+
+async def _finish_failed(ctx: JobContext, job: JobRecord, code: ErrorCode, message: str) -> JobRecord:
+    logger.info("job rejected", code=code.value, reason=message)
+    failed = replace(job, status=JobStatus.FAILED, version=job.version + 1, updated_at=iso(ctx.clock()),
+                     claim_token=None, lease_until=None, error=JobError(code, message))
+    return await _commit(ctx, job, failed)
+
+
+async def _commit(ctx: JobContext, claimed: JobRecord, done: JobRecord) -> JobRecord:
+    try:
+        return await ctx.store.transition(claimed, done)
+    except StaleRecordError as error:
+        # Our lease ran out and another delivery took the job over: its result stands, not ours.
+        raise JobBusyError(f"lost the claim on job {claimed.job_id}") from error

@@ -1,0 +1,36 @@
+"""The composition root: real adapters for one invocation."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+from imagejobs.store import AsyncJobStore
+from worker.adapters.clients import open_clients
+from worker.adapters.objects import ObjectStore
+from worker.adapters.queue import RetryScheduler
+from worker.adapters.rekognition import RekognitionRecognizer
+from worker.process_job import JobContext
+from worker.settings import get_settings
+
+
+@dataclass(frozen=True)
+class Invocation:
+    jobs: JobContext
+    retries: RetryScheduler
+
+
+@asynccontextmanager
+async def open_invocation() -> AsyncIterator[Invocation]:
+    settings = get_settings()
+    async with open_clients() as clients:
+        yield Invocation(
+            jobs=JobContext(
+                settings=settings,
+                store=AsyncJobStore(clients.dynamodb, settings.table_name),
+                objects=ObjectStore(clients.s3, settings.bucket_name),
+                recognizer=RekognitionRecognizer(clients.rekognition),
+            ),
+            retries=RetryScheduler(clients.sqs, settings.queue_url),
+        )
