@@ -1,0 +1,43 @@
+"""Shared fixtures. `stack` is the embedded local stack (the same one `make up` starts), on ephemeral
+127.0.0.1 ports, once per test session, with the deterministic `stub` recognizer unless
+IMGREC_TEST_RECOGNIZER=models."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import pytest
+
+os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
+os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "Imgrec")
+os.environ.setdefault("POWERTOOLS_SERVICE_NAME", "imgrec-test")
+
+
+@pytest.fixture(scope="session")
+def stack() -> Iterator[object]:
+    from local_stack.embedded import EmbeddedStack, StackOptions
+    from local_stack.recognizer import RecognizerConfig
+
+    backend = os.environ.get("IMGREC_TEST_RECOGNIZER", "stub")
+    running = EmbeddedStack(
+        StackOptions(
+            api_port=0,
+            aws_port=0,
+            recognizer_port=0,
+            recognizer=RecognizerConfig(backend=backend),  # type: ignore[arg-type]
+            # Redelivery in seconds rather than the template's 12 minutes, for tests that lose a batch.
+            visibility_timeout=20,
+        )
+    ).start()
+    try:
+        yield running
+    finally:
+        running.stop()
+
+
+@pytest.fixture
+def api(stack: object) -> object:
+    from tests.support.api import ApiClient
+
+    return ApiClient(stack.api_url, token="alice")  # type: ignore[attr-defined]
