@@ -18,8 +18,12 @@ from imagejobs.observability import logger
 app = APIGatewayRestResolver(
     enable_validation=True,
     # The web app may be served from another origin (S3 static hosting); identity is a bearer token.
-    cors=CORSConfig(allow_origin="*", allow_headers=["Authorization", "Content-Type", "If-None-Match"],
-                    expose_headers=["ETag", "Retry-After", "Location"], max_age=600),
+    cors=CORSConfig(
+        allow_origin="*",
+        allow_headers=["Authorization", "Content-Type", "If-None-Match"],
+        expose_headers=["ETag", "Retry-After", "Location"],
+        max_age=600,
+    ),
 )
 app.include_router(batches.router)
 app.include_router(jobs.router)

@@ -145,9 +145,7 @@ class JobRecord:
             lease_until=int(item["leaseUntil"]["N"]) if "leaseUntil" in item else None,
             error=JobError.from_json(error) if error else None,
             feature_errors=(
-                {name: JobError.from_json(value) for name, value in feature_errors.items()}
-                if feature_errors
-                else None
+                {name: JobError.from_json(value) for name, value in feature_errors.items()} if feature_errors else None
             ),
             original=_load_json(item, "original"),
             image=_load_json(item, "image"),
@@ -223,10 +221,16 @@ class BatchRecord:
 
 def put_batch_with_jobs_request(table: str, batch: BatchRecord, jobs: list[JobRecord]) -> AttributeMap:
     """A new batch and its first jobs (at most 99: one transaction holds 100 items)."""
-    counted = replace(
-        batch, total=len(jobs), counts={JobStatus.AWAITING_UPLOAD: len(jobs)}, next_seq=len(jobs)
-    )
-    items = [{"Put": {"TableName": table, "Item": counted.to_item(), "ConditionExpression": "attribute_not_exists(pk)"}}]
+    counted = replace(batch, total=len(jobs), counts={JobStatus.AWAITING_UPLOAD: len(jobs)}, next_seq=len(jobs))
+    items = [
+        {
+            "Put": {
+                "TableName": table,
+                "Item": counted.to_item(),
+                "ConditionExpression": "attribute_not_exists(pk)",
+            }
+        }
+    ]
     items += [_put_new_job(table, job) for job in jobs]
     return {"TransactItems": items}
 

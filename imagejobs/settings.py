@@ -64,9 +64,7 @@ class SettingsError(RuntimeError):
 
 def load_settings(model: type[SettingsT], environ: Mapping[str, str] | None = None) -> SettingsT:
     env = os.environ if environ is None else environ
-    values = {
-        name: env[ENV_PREFIX + name.upper()] for name in model.model_fields if ENV_PREFIX + name.upper() in env
-    }
+    values = {name: env[ENV_PREFIX + name.upper()] for name in model.model_fields if ENV_PREFIX + name.upper() in env}
     try:
         return model.model_validate(values)
     except ValidationError as error:

@@ -93,9 +93,7 @@ class JobStore:
     def get_jobs(self, job_ids: list[str]) -> list[JobRecord]:
         found: list[JobRecord] = []
         for group in chunks(list(dict.fromkeys(job_ids)), 100):
-            request: AttributeMap = {
-                self._table: {"Keys": [records.job_key(j) for j in group], "ConsistentRead": True}
-            }
+            request: AttributeMap = {self._table: {"Keys": [records.job_key(j) for j in group], "ConsistentRead": True}}
             while request:
                 answer = self._call("batch_get_item", {"RequestItems": request})
                 found += [JobRecord.from_item(item) for item in answer["Responses"].get(self._table, [])]
@@ -129,7 +127,11 @@ class JobStore:
         return after
 
     def list_jobs(
-        self, batch_id: str, limit: int, start_key: AttributeMap | None = None, status: JobStatus | None = None
+        self,
+        batch_id: str,
+        limit: int,
+        start_key: AttributeMap | None = None,
+        status: JobStatus | None = None,
     ) -> tuple[list[JobRecord], AttributeMap | None]:
         query = records.jobs_of_batch_query(self._table, batch_id, limit, start_key, status)
         answer = self._call("query", query)

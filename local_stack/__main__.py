@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import signal
 import sys
-import threading
 
 from local_stack.embedded import EmbeddedStack, StackOptions
+from local_stack.process import wait_for_shutdown
 from local_stack.recognizer import RecognizerConfig
 
 
@@ -16,15 +15,23 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--port", type=int, default=8000, help="web app and API port (default 8000)")
     parser.add_argument("--aws-port", type=int, default=4566)
     parser.add_argument("--recognizer-port", type=int, default=4567)
-    parser.add_argument("--recognizer", choices=["auto", "models", "stub"], default=None,
-                        help="local Rekognition backend (default: IMGREC_RECOGNIZER_BACKEND or auto)")
+    parser.add_argument(
+        "--recognizer",
+        choices=["auto", "models", "stub"],
+        default=None,
+        help="local Rekognition backend (default: IMGREC_RECOGNIZER_BACKEND or auto)",
+    )
     args = parser.parse_args(argv)
     recognizer = RecognizerConfig.from_env()
     if args.recognizer:
         recognizer = RecognizerConfig(backend=args.recognizer, latency_ms=recognizer.latency_ms, tps=recognizer.tps)
     stack = EmbeddedStack(
-        StackOptions(api_port=args.port, aws_port=args.aws_port, recognizer_port=args.recognizer_port,
-                     recognizer=recognizer)
+        StackOptions(
+            api_port=args.port,
+            aws_port=args.aws_port,
+            recognizer_port=args.recognizer_port,
+            recognizer=recognizer,
+        )
     ).start()
     assert stack.recognizer is not None
     lines = [
@@ -36,12 +43,7 @@ def main(argv: list[str] | None = None) -> None:
         "Press Ctrl-C to stop.",
     ]
     print("\n".join(lines), flush=True)  # noqa: T201 - a CLI's output
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    try:
-        stop.wait()
-    except KeyboardInterrupt:
-        pass
+    wait_for_shutdown()
     print("stopping…", file=sys.stderr, flush=True)  # noqa: T201
     stack.stop()
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import argparse
 import logging
-import signal
-import threading
 from dataclasses import dataclass
 
 from moto.server import ThreadedMotoServer
+
+from local_stack.process import wait_for_shutdown
 
 
 @dataclass
@@ -35,12 +35,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     running = start_aws(args.host, args.port)
     print(f"AWS emulator listening on {running.url}", flush=True)  # noqa: T201 - a CLI's output
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    try:
-        stop.wait()
-    except KeyboardInterrupt:
-        pass
+    wait_for_shutdown()
     running.stop()
 
 

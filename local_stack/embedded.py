@@ -110,7 +110,10 @@ class EmbeddedStack:
         # is 0 (tests), so bind first, then provision.
         gateway = Gateway(handler=api_handler, extra_health={"recognizer": self.recognizer.backend_name})
         self.gateway = start_gateway(gateway, options.host, options.api_port)
-        origins = list(options.web_origins) or [self.gateway.url, self.gateway.url.replace("127.0.0.1", "localhost")]
+        origins = list(options.web_origins) or [
+            self.gateway.url,
+            self.gateway.url.replace("127.0.0.1", "localhost"),
+        ]
         self.resources = provision(self.aws.url, origins, visibility_timeout=options.visibility_timeout)
         os.environ.update(
             {

@@ -10,7 +10,6 @@ import argparse
 import base64
 import json
 import mimetypes
-import signal
 import threading
 import time
 import uuid
@@ -23,6 +22,7 @@ from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from local_stack.lambda_context import LocalLambdaContext
+from local_stack.process import wait_for_shutdown
 
 API_PREFIX = "/api"
 MAX_BODY_BYTES = 10 * 1024 * 1024  # API Gateway REST payload limit
@@ -34,7 +34,7 @@ Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
 
 def _is_binary(content_type: str) -> bool:
     # The template's BinaryMediaTypes: image/* and octet-stream arrive base64-encoded.
-    kind = content_type.split(";")[0].strip().lower()
+    kind = content_type.split(";", maxsplit=1)[0].strip().lower()
     return kind.startswith("image/") or kind == "application/octet-stream"
 
 
@@ -43,10 +43,9 @@ def build_event(method: str, raw_path: str, headers: dict[str, str], body: bytes
     path = unquote(split.path[len(API_PREFIX) :] or "/")
     query = parse_qs(split.query, keep_blank_values=True)
     binary = _is_binary(headers.get("content-type", ""))
+    text = None
     if body:
         text = base64.b64encode(body).decode() if binary else body.decode("utf-8", errors="replace")
-    else:
-        text = None
     authorizer = {"claims": {"sub": caller, "cognito:username": caller}} if caller else {}
     return {
         "resource": "/{proxy+}",
@@ -86,12 +85,22 @@ class Gateway:
     frontend_dir: Path = FRONTEND_DIR
     extra_health: dict[str, Any] = field(default_factory=dict)
 
-    def handle_api(self, method: str, raw_path: str, headers: dict[str, str], body: bytes) -> tuple[int, dict[str, str], bytes]:
+    def handle_api(
+        self, method: str, raw_path: str, headers: dict[str, str], body: bytes
+    ) -> tuple[int, dict[str, str], bytes]:
         path = urlsplit(raw_path).path[len(API_PREFIX) :] or "/"
         caller = caller_from(headers)
         if method != "OPTIONS" and path not in PUBLIC_PATHS and caller is None:
             # What the Cognito authorizer answers before the Lambda runs (with the template's gateway response).
-            return _json(HTTPStatus.UNAUTHORIZED, {"error": {"code": "UNAUTHORIZED", "message": "sign in first: send Authorization: Bearer <token>"}})
+            return _json(
+                HTTPStatus.UNAUTHORIZED,
+                {
+                    "error": {
+                        "code": "UNAUTHORIZED",
+                        "message": "sign in first: send Authorization: Bearer <token>",
+                    }
+                },
+            )
         event = build_event(method, raw_path, headers, body, caller)
         answer = self.handler(event, LocalLambdaContext(function_name="imgrec-api", timeout_seconds=29))
         status = int(answer.get("statusCode", 502))
@@ -103,6 +112,15 @@ class Gateway:
         if path == "/health" and status == 200 and self.extra_health:
             data = json.dumps({**json.loads(data), **self.extra_health}).encode()
         return status, out_headers, data
+
+    def route(
+        self, method: str, raw_path: str, headers: dict[str, str], body: bytes
+    ) -> tuple[int, dict[str, str], bytes]:
+        if urlsplit(raw_path).path.startswith(API_PREFIX + "/"):
+            return self.handle_api(method, raw_path, headers, body)
+        if method in {"GET", "HEAD"}:
+            return self.handle_static(raw_path)
+        return _json(HTTPStatus.METHOD_NOT_ALLOWED, _error("METHOD_NOT_ALLOWED", "only the API takes this method"))
 
     def handle_static(self, raw_path: str) -> tuple[int, dict[str, str], bytes]:
         path = unquote(urlsplit(raw_path).path)
@@ -118,6 +136,10 @@ class Gateway:
         return 200, {"Content-Type": kind, "Cache-Control": "no-cache"}, target.read_bytes()
 
 
+def _error(code: str, message: str) -> dict[str, Any]:
+    return {"error": {"code": code, "message": message}}
+
+
 def _json(status: int, body: Any) -> tuple[int, dict[str, str], bytes]:
     return int(status), {"Content-Type": "application/json"}, json.dumps(body).encode()
 
@@ -130,15 +152,12 @@ def _request_handler(gateway: Gateway) -> type[BaseHTTPRequestHandler]:
             headers = {k.lower(): v for k, v in self.headers.items()}
             length = int(headers.get("content-length") or 0)
             if length > MAX_BODY_BYTES:
-                self._reply(*_json(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, {"error": {"code": "FILE_TOO_LARGE", "message": f"request bodies are limited to {MAX_BODY_BYTES} bytes"}}), close=True)
+                message = f"request bodies are limited to {MAX_BODY_BYTES} bytes"
+                too_large = _json(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, _error("FILE_TOO_LARGE", message))
+                self._reply(*too_large, close=True)
                 return
             body = self.rfile.read(length) if length else b""
-            if self.path == API_PREFIX or self.path.startswith(API_PREFIX + "/") or self.path.startswith(API_PREFIX + "?"):
-                self._reply(*gateway.handle_api(self.command, self.path, headers, body))
-            elif self.command in {"GET", "HEAD"}:
-                self._reply(*gateway.handle_static(self.path))
-            else:
-                self._reply(*_json(HTTPStatus.METHOD_NOT_ALLOWED, {"error": {"code": "METHOD_NOT_ALLOWED", "message": "not allowed here"}}))
+            self._reply(*gateway.route(self.command, self.path, headers, body))
 
         def _reply(self, status: int, headers: dict[str, str], body: bytes, close: bool = False) -> None:
             self.send_response(status)
@@ -154,7 +173,7 @@ def _request_handler(gateway: Gateway) -> type[BaseHTTPRequestHandler]:
 
         do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_OPTIONS = do_HEAD = _serve
 
-        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+        def log_message(self, format: str, *args: Any) -> None:
             return
 
     return RequestHandler
@@ -190,12 +209,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     running = start_gateway(Gateway(handler=lambda_handler), args.host, args.port)
     print(f"API on {running.url}/api, web app on {running.url}/", flush=True)  # noqa: T201 - a CLI's output
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    try:
-        stop.wait()
-    except KeyboardInterrupt:
-        pass
+    wait_for_shutdown()
     running.stop()
 
 

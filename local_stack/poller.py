@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
-import signal
 import threading
 import time
 import urllib.request
@@ -22,6 +21,7 @@ from typing import Any, Protocol
 
 from local_stack import names
 from local_stack.lambda_context import LocalLambdaContext
+from local_stack.process import wait_for_shutdown
 from local_stack.resources import STACK
 
 Handler = Callable[[dict[str, Any], Any], Any]
@@ -56,7 +56,10 @@ class HttpInvoker:
 
     def invoke(self, event: dict[str, Any]) -> Any:
         request = urllib.request.Request(  # noqa: S310 - a loopback/compose URL given by the operator
-            self.url, data=json.dumps(event).encode(), headers={"Content-Type": "application/json"}, method="POST"
+            self.url,
+            data=json.dumps(event).encode(),
+            headers={"Content-Type": "application/json"},
+            method="POST",
         )
         try:
             with urllib.request.urlopen(request, timeout=self.timeout_seconds) as answer:  # noqa: S310
@@ -176,7 +179,7 @@ class Poller:
         while not self._stop.is_set():
             try:
                 self.poll_once()
-            except Exception as error:  # noqa: BLE001 - a poller thread must outlive a failing emulator call
+            except Exception as error:
                 self.on_error(error)
                 self._stop.wait(1)
 
@@ -201,12 +204,7 @@ def main(argv: list[str] | None = None) -> None:
         maximum_concurrency=args.maximum_concurrency,
         on_error=lambda error: print(f"poller: {error}", flush=True),  # noqa: T201 - a CLI's output
     ).start()
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    try:
-        stop.wait()
-    except KeyboardInterrupt:
-        pass
+    wait_for_shutdown()
     poller.stop()
 
 

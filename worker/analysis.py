@@ -47,8 +47,11 @@ def outcome_of(responses: dict[Feature, dict[str, Any] | FeatureFailure]) -> Out
         status, error = JobStatus.PARTIAL, None
     else:
         status = JobStatus.FAILED
-        error = JobError(ErrorCode.FEATURE_FAILED, "Rekognition could not analyse this image: " +
-                         "; ".join(f"{name}: {e.message}" for name, e in failures.items()))
+        error = JobError(
+            ErrorCode.FEATURE_FAILED,
+            "Rekognition could not analyse this image: "
+            + "; ".join(f"{name}: {e.message}" for name, e in failures.items()),
+        )
     return Outcome(status, results, failures or None, error, summarize(results))
 
 

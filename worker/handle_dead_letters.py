@@ -28,8 +28,15 @@ async def fail_dead_letter(message: JobMessage, store: AsyncJobStore) -> bool:
         job = await store.get_job(message.job_id)
         if job is None or job.status.is_terminal:
             return False
-        failed = replace(job, status=JobStatus.FAILED, version=job.version + 1, updated_at=iso(utc_now()),
-                         claim_token=None, lease_until=None, error=JobError(ErrorCode.INTERNAL, INTERNAL_MESSAGE))
+        failed = replace(
+            job,
+            status=JobStatus.FAILED,
+            version=job.version + 1,
+            updated_at=iso(utc_now()),
+            claim_token=None,
+            lease_until=None,
+            error=JobError(ErrorCode.INTERNAL, INTERNAL_MESSAGE),
+        )
         try:
             await store.transition(job, failed)
         except StaleRecordError:

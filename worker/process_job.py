@@ -114,8 +114,14 @@ async def _claim(message: JobMessage, ctx: JobContext) -> JobRecord | None:
 async def _release(ctx: JobContext, job: JobRecord) -> None:
     """Hand a job back to the queue state after a transient failure, so the next delivery claims it
     at once instead of waiting for the lease. Best effort: the lease covers a failed release."""
-    released = replace(job, status=JobStatus.QUEUED, version=job.version + 1, claim_token=None,
-                       lease_until=None, updated_at=iso(ctx.clock()))
+    released = replace(
+        job,
+        status=JobStatus.QUEUED,
+        version=job.version + 1,
+        claim_token=None,
+        lease_until=None,
+        updated_at=iso(ctx.clock()),
+    )
     try:
         await ctx.store.transition(job, released)
     except (StaleRecordError, TransientError) as error:
@@ -149,9 +155,7 @@ async def _analyse(ctx: JobContext, job: JobRecord) -> tuple[Outcome, Normalized
     return outcome, image
 
 
-async def _detect_all(
-    ctx: JobContext, job: JobRecord, image: bytes
-) -> dict[Feature, dict[str, Any] | FeatureFailure]:
+async def _detect_all(ctx: JobContext, job: JobRecord, image: bytes) -> dict[Feature, dict[str, Any] | FeatureFailure]:
     """Every requested feature at once, each bounded by its API's semaphore."""
 
     async def detect(feature: Feature) -> dict[str, Any]:
@@ -204,8 +208,15 @@ async def _finish(ctx: JobContext, job: JobRecord, analysed: tuple[Outcome, Norm
 
 async def _finish_failed(ctx: JobContext, job: JobRecord, code: ErrorCode, message: str) -> JobRecord:
     logger.info("job rejected", code=code.value, reason=message)
-    failed = replace(job, status=JobStatus.FAILED, version=job.version + 1, updated_at=iso(ctx.clock()),
-                     claim_token=None, lease_until=None, error=JobError(code, message))
+    failed = replace(
+        job,
+        status=JobStatus.FAILED,
+        version=job.version + 1,
+        updated_at=iso(ctx.clock()),
+        claim_token=None,
+        lease_until=None,
+        error=JobError(code, message),
+    )
     return await _commit(ctx, job, failed)
 
 

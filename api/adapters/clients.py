@@ -14,7 +14,10 @@ from api.settings import get_settings
 from imagejobs.store import JobStore
 
 _CONFIG = Config(
-    retries={"mode": "adaptive", "max_attempts": 5}, connect_timeout=3, read_timeout=10, max_pool_connections=32
+    retries={"mode": "adaptive", "max_attempts": 5},
+    connect_timeout=3,
+    read_timeout=10,
+    max_pool_connections=32,
 )
 
 

@@ -67,7 +67,10 @@ def _slots(services: Services, jobs: list[JobRecord]) -> list[dict[str, Any]]:
     slots = []
     for job in jobs:
         form = services.objects.upload_form(
-            keys.upload_key(job.batch_id, job.job_id), job.content_type, services.settings.max_upload_bytes, ttl
+            keys.upload_key(job.batch_id, job.job_id),
+            job.content_type,
+            services.settings.max_upload_bytes,
+            ttl,
         )
         slots.append(
             {
@@ -79,9 +82,7 @@ def _slots(services: Services, jobs: list[JobRecord]) -> list[dict[str, Any]]:
     return slots
 
 
-def create_batch(
-    services: Services, owner: str, images: list[ImageSlot], options: AnalysisOptions
-) -> dict[str, Any]:
+def create_batch(services: Services, owner: str, images: list[ImageSlot], options: AnalysisOptions) -> dict[str, Any]:
     _check_sizes(services, images)
     now = services.clock()
     batch = BatchRecord(

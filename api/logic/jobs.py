@@ -39,7 +39,10 @@ def analyze_single_image(
             code=ErrorCode.FILE_TOO_LARGE.value,
         )
     created = create_batch(
-        services, owner, [ImageSlot(filename=filename, contentType=content_type, size=max(len(body), 1))], options
+        services,
+        owner,
+        [ImageSlot(filename=filename, content_type=content_type, size=max(len(body), 1))],
+        options,
     )
     job_id = created["jobs"][0]["jobId"]
     services.objects.put(keys.upload_key(created["batchId"], job_id), body, content_type)

@@ -17,7 +17,7 @@ from api.logic.views import RETRY_AFTER, job_etag, job_view
 from api.routes.identity import caller
 from api.routes.responses import json_response
 from imagejobs.errors import ErrorCode
-from imagejobs.model import AnalysisOptions, DEFAULT_MAX_LABELS, DEFAULT_MIN_CONFIDENCE, Feature
+from imagejobs.model import DEFAULT_MAX_LABELS, DEFAULT_MIN_CONFIDENCE, AnalysisOptions, Feature
 
 router = APIGatewayRouter()
 ServicesDep = Annotated[Services, Depends(get_services)]
@@ -67,7 +67,7 @@ def analyze_image(
     content_type = (event.headers.get("content-type") or "").split(";")[0].strip().lower()
     if not content_type.startswith("image/"):
         raise UnsupportedMediaTypeError("send the raw image with Content-Type: image/*")
-    body = _raw_body(event.body, event.is_base64_encoded)
+    body = _raw_body(event.body, bool(event.is_base64_encoded))
     if not body:
         raise BadRequestError("the body is empty: send the image bytes", code=ErrorCode.EMPTY_FILE.value)
     chosen = _features(features)

@@ -122,7 +122,13 @@ def test_unknown_ids_and_paths_are_404(api: ApiClient, method: str, path: str) -
 
 @pytest.mark.parametrize(
     ("query", "expected"),
-    [("?limit=0", 400), ("?limit=abc", 400), ("?status=DONE", 400), ("?nextToken=%%%", 400), ("?nextToken=e30", 400)],
+    [
+        ("?limit=0", 400),
+        ("?limit=abc", 400),
+        ("?status=DONE", 400),
+        ("?nextToken=%%%", 400),
+        ("?nextToken=e30", 400),
+    ],
 )
 def test_bad_listing_parameters_are_400(api: ApiClient, query: str, expected: int) -> None:
     created = api.create_batch([("a.jpg", b"x")])
@@ -155,6 +161,11 @@ def test_single_image_requests_validate_their_input(api: ApiClient) -> None:
 
 
 def test_body_over_ten_megabytes_is_413(api: ApiClient) -> None:
-    answer = api.request("POST", "/batches", data=b"{" + b" " * (10 * 1024 * 1024 + 10), headers={"Content-Type": "application/json"})
+    answer = api.request(
+        "POST",
+        "/batches",
+        data=b"{" + b" " * (10 * 1024 * 1024 + 10),
+        headers={"Content-Type": "application/json"},
+    )
 
     assert answer.status_code == 413

@@ -23,7 +23,14 @@ def test_twenty_images_all_succeed_with_rekognition_shaped_results(api: ApiClien
         assert job["image"]["width"] == 320 and job["image"]["url"].startswith("http://127.0.0.1")
         assert job["original"]["format"] == "JPEG"
     batch = api.batch(batch_id)
-    assert batch["counts"] == {"AWAITING_UPLOAD": 0, "QUEUED": 0, "PROCESSING": 0, "SUCCEEDED": 20, "PARTIAL": 0, "FAILED": 0}
+    assert batch["counts"] == {
+        "AWAITING_UPLOAD": 0,
+        "QUEUED": 0,
+        "PROCESSING": 0,
+        "SUCCEEDED": 20,
+        "PARTIAL": 0,
+        "FAILED": 0,
+    }
     assert batch["done"] is True and batch["total"] == 20
 
 
@@ -99,7 +106,10 @@ def test_add_images_extends_a_batch_and_listing_paginates(api: ApiClient) -> Non
 
 def test_single_small_image_in_one_call(api: ApiClient) -> None:
     answer = api.request(
-        "POST", "/images?features=LABELS,TEXT", data=photo_like(seed=30), headers={"Content-Type": "image/jpeg"}
+        "POST",
+        "/images?features=LABELS,TEXT",
+        data=photo_like(seed=30),
+        headers={"Content-Type": "image/jpeg"},
     )
 
     assert answer.status_code == 202, answer.text
@@ -110,7 +120,9 @@ def test_single_small_image_in_one_call(api: ApiClient) -> None:
 
 
 def test_single_image_over_four_megabytes_is_413_naming_the_batch_flow(api: ApiClient) -> None:
-    answer = api.request("POST", "/images", data=b"\xff" * (4 * 1024 * 1024 + 1), headers={"Content-Type": "image/jpeg"})
+    answer = api.request(
+        "POST", "/images", data=b"\xff" * (4 * 1024 * 1024 + 1), headers={"Content-Type": "image/jpeg"}
+    )
 
     assert answer.status_code == 413
     assert answer.json()["error"]["code"] == "FILE_TOO_LARGE" and "/batches" in answer.json()["error"]["message"]

@@ -119,27 +119,21 @@ def test_same_message_twice_in_sequence_gives_one_result(api: ApiClient) -> None
     )
     job = api.job(job_id)
     assert job["status"] == "SUCCEEDED" and job["attempts"] == 1
-    assert (
-        api.batch(batch_id)["counts"]["SUCCEEDED"] == 1 and sum(api.batch(batch_id)["counts"].values()) == 1
-    )
+    assert api.batch(batch_id)["counts"]["SUCCEEDED"] == 1 and sum(api.batch(batch_id)["counts"].values()) == 1
 
 
 def test_same_message_twice_concurrently_gives_one_result(api: ApiClient) -> None:
     batch_id, job_id = uploaded_job(api)
     counters: list[CountingRecognizer] = []
 
-    answer = asyncio.run(
-        handle_batch(sqs_event(batch_id, job_id, copies=2), invocation_with(counter=counters))
-    )
+    answer = asyncio.run(handle_batch(sqs_event(batch_id, job_id, copies=2), invocation_with(counter=counters)))
 
     # One copy did the work; the other found the job claimed and asked to be retried later.
     assert len(answer["batchItemFailures"]) == 1
     assert len(counters[0].calls) == 2  # LABELS + FACES once, not twice
     assert api.job(job_id)["status"] == "SUCCEEDED"
     # The retried copy then finds the job finished and is consumed without effect.
-    assert asyncio.run(handle_batch(sqs_event(batch_id, job_id), invocation_with())) == {
-        "batchItemFailures": []
-    }
+    assert asyncio.run(handle_batch(sqs_event(batch_id, job_id), invocation_with())) == {"batchItemFailures": []}
     counts = api.batch(batch_id)["counts"]
     assert counts["SUCCEEDED"] == 1 and sum(counts.values()) == 1
 
@@ -156,9 +150,7 @@ def test_crash_after_rekognition_answered_is_completed_by_the_redelivery(api: Ap
     assert len(early["batchItemFailures"]) == 1
     # …and once the lease has expired, it takes the job over and completes it.
     late = asyncio.run(
-        handle_batch(
-            sqs_event(batch_id, job_id, receive_count=3), invocation_with(clock_offset=timedelta(hours=1))
-        )
+        handle_batch(sqs_event(batch_id, job_id, receive_count=3), invocation_with(clock_offset=timedelta(hours=1)))
     )
 
     assert late == {"batchItemFailures": []}
@@ -194,17 +186,15 @@ def test_malformed_message_is_consumed_not_retried(api: ApiClient) -> None:
     assert asyncio.run(handle_batch(event, invocation_with())) == {"batchItemFailures": []}
 
 
-def test_a_message_that_keeps_crashing_reaches_the_dlq_and_its_job_ends_failed(
-    stack: Any, api: ApiClient
-) -> None:
+def test_a_message_that_keeps_crashing_reaches_the_dlq_and_its_job_ends_failed(stack: Any, api: ApiClient) -> None:
     """Through real queues: a worker that crashes on every attempt; after maxReceiveCount receives SQS
     moves the message to the DLQ, whose handler (the stack's DLQ poller) marks the job FAILED/INTERNAL."""
     from local_stack.poller import InProcessInvoker, Poller
 
     sqs = stack.client("sqs")
-    dlq_arn = sqs.get_queue_attributes(QueueUrl=stack.resources.dlq_url, AttributeNames=["QueueArn"])[
-        "Attributes"
-    ]["QueueArn"]
+    dlq_arn = sqs.get_queue_attributes(QueueUrl=stack.resources.dlq_url, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
     crashy = sqs.create_queue(
         QueueName=f"crashy-{uuid.uuid4().hex[:8]}",
         Attributes={
@@ -256,9 +246,7 @@ def test_throttling_recognizer_slows_jobs_down_but_fails_none(stack: Any, api: A
                 client.detect_labels(Image=image)
         assert refused.value.response["Error"]["Code"] == "ProvisionedThroughputExceededException"
 
-        _, jobs = api.analyze(
-            [(f"t{i}.jpg", photo_like(seed=200 + i)) for i in range(12)], features=["LABELS", "TEXT"]
-        )
+        _, jobs = api.analyze([(f"t{i}.jpg", photo_like(seed=200 + i)) for i in range(12)], features=["LABELS", "TEXT"])
     finally:
         os.environ["AWS_ENDPOINT_URL_REKOGNITION"] = previous
         throttled.stop()

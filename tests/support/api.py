@@ -26,7 +26,9 @@ class ApiClient:
 
     def create_batch(self, images: list[tuple[str, bytes]], **options: Any) -> dict[str, Any]:
         body: dict[str, Any] = {
-            "images": [{"filename": name, "contentType": "image/jpeg", "size": max(1, len(data))} for name, data in images]
+            "images": [
+                {"filename": name, "contentType": "image/jpeg", "size": max(1, len(data))} for name, data in images
+            ]
         }
         if options:
             body["options"] = options

@@ -9,16 +9,23 @@ from dataclasses import dataclass
 from typing import Any
 
 import aioboto3
-from botocore.config import Config
+from aiobotocore.config import AioConfig
 
 _SESSION = aioboto3.Session()
 
 # Throttling is expected at volume: botocore's adaptive mode rate-limits the client and retries.
-REKOGNITION_CONFIG = Config(
-    retries={"mode": "adaptive", "max_attempts": 6}, connect_timeout=3, read_timeout=30, max_pool_connections=64
+REKOGNITION_CONFIG = AioConfig(
+    retries={"mode": "adaptive", "max_attempts": 6},
+    connect_timeout=3,
+    read_timeout=30,
+    max_pool_connections=64,
 )
-AWS_CONFIG = Config(retries={"mode": "standard", "max_attempts": 5}, connect_timeout=3, read_timeout=20,
-                    max_pool_connections=64)
+AWS_CONFIG = AioConfig(
+    retries={"mode": "standard", "max_attempts": 5},
+    connect_timeout=3,
+    read_timeout=20,
+    max_pool_connections=64,
+)
 
 
 @dataclass(frozen=True)
@@ -35,8 +42,6 @@ async def open_clients() -> AsyncIterator[Clients]:
         yield Clients(
             s3=await stack.enter_async_context(_SESSION.client("s3", config=AWS_CONFIG)),
             dynamodb=await stack.enter_async_context(_SESSION.client("dynamodb", config=AWS_CONFIG)),
-            rekognition=await stack.enter_async_context(
-                _SESSION.client("rekognition", config=REKOGNITION_CONFIG)
-            ),
+            rekognition=await stack.enter_async_context(_SESSION.client("rekognition", config=REKOGNITION_CONFIG)),
             sqs=await stack.enter_async_context(_SESSION.client("sqs", config=AWS_CONFIG)),
         )

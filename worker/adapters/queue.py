@@ -15,7 +15,7 @@ MAX_BACKOFF_SECONDS = 600
 def backoff_seconds(receive_count: int) -> int:
     """5 s, 10 s, 20 s … capped at 10 minutes, plus jitter so throttled jobs do not return in step."""
     base = min(MAX_BACKOFF_SECONDS, 5 * 2 ** max(0, receive_count - 1))
-    return min(MAX_BACKOFF_SECONDS, base + random.randint(0, 5))  # noqa: S311 - jitter, not crypto
+    return int(min(MAX_BACKOFF_SECONDS, base + random.randint(0, 5)))  # noqa: S311 - jitter, not crypto
 
 
 class RetryScheduler:

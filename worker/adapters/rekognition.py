@@ -10,9 +10,7 @@ from imagejobs.errors import FeatureFailure, TransientError
 from imagejobs.model import Feature
 
 # The image itself is the problem: this feature cannot succeed for it, however often we retry.
-_PERMANENT = frozenset(
-    {"InvalidImageFormatException", "ImageTooLargeException", "InvalidParameterException"}
-)
+_PERMANENT = frozenset({"InvalidImageFormatException", "ImageTooLargeException", "InvalidParameterException"})
 THROTTLING = frozenset({"ProvisionedThroughputExceededException", "ThrottlingException", "LimitExceededException"})
 
 

@@ -35,7 +35,11 @@ def test_every_feature_failing_is_failed_feature_failed() -> None:
 def test_requests_carry_the_jobs_options() -> None:
     options = AnalysisOptions.model_validate({"features": ["LABELS"], "minConfidence": 70, "maxLabels": 9})
 
-    assert detect_request(Feature.LABELS, b"img", options) == {"Image": {"Bytes": b"img"}, "MaxLabels": 9, "MinConfidence": 70}
+    assert detect_request(Feature.LABELS, b"img", options) == {
+        "Image": {"Bytes": b"img"},
+        "MaxLabels": 9,
+        "MinConfidence": 70,
+    }
     assert detect_request(Feature.TEXT, b"img", options)["Filters"] == {"WordFilter": {"MinConfidence": 70}}
     assert detect_request(Feature.MODERATION, b"img", options)["MinConfidence"] == 70
     assert detect_request(Feature.FACES, b"img", options)["Attributes"] == ["DEFAULT"]

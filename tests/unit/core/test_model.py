@@ -54,7 +54,11 @@ def test_features_name_their_rekognition_operations_and_result_fields() -> None:
 
 
 def test_only_finished_statuses_are_terminal() -> None:
-    assert {s for s in JobStatus if s.is_terminal} == {JobStatus.SUCCEEDED, JobStatus.PARTIAL, JobStatus.FAILED}
+    assert {s for s in JobStatus if s.is_terminal} == {
+        JobStatus.SUCCEEDED,
+        JobStatus.PARTIAL,
+        JobStatus.FAILED,
+    }
 
 
 def test_error_codes_keep_the_contracts_names() -> None:
@@ -90,7 +94,12 @@ def test_settings_fail_loudly_without_resource_names() -> None:
 
 
 def test_settings_read_prefixed_environment_and_validate_ranges() -> None:
-    env = {"IMGREC_TABLE_NAME": "t-1", "IMGREC_BUCKET_NAME": "b-1", "IMGREC_QUEUE_URL": "http://q/1", "IMGREC_MAX_EDGE": "2048"}
+    env = {
+        "IMGREC_TABLE_NAME": "t-1",
+        "IMGREC_BUCKET_NAME": "b-1",
+        "IMGREC_QUEUE_URL": "http://q/1",
+        "IMGREC_MAX_EDGE": "2048",
+    }
 
     settings = load_settings(WorkerSettings, env)
 

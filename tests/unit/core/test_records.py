@@ -52,10 +52,19 @@ def test_job_item_is_keyed_for_lookup_and_the_batch_index() -> None:
 
 
 def test_batch_round_trips_and_knows_when_it_is_done() -> None:
-    batch = BatchRecord("b-" + "2" * 32, "alice", "2026", AnalysisOptions(), 1, total=3,
-                        counts={JobStatus.SUCCEEDED: 2, JobStatus.PROCESSING: 1})
+    batch = BatchRecord(
+        "b-" + "2" * 32,
+        "alice",
+        "2026",
+        AnalysisOptions(),
+        1,
+        total=3,
+        counts={JobStatus.SUCCEEDED: 2, JobStatus.PROCESSING: 1},
+    )
 
-    assert BatchRecord.from_item(batch.to_item()) == replace(batch, counts={s: batch.counts.get(s, 0) for s in JobStatus})
+    assert BatchRecord.from_item(batch.to_item()) == replace(
+        batch, counts={s: batch.counts.get(s, 0) for s in JobStatus}
+    )
     assert not batch.done
     assert replace(batch, counts={JobStatus.SUCCEEDED: 2, JobStatus.FAILED: 1}).done
     assert not replace(batch, total=0, counts={}).done
@@ -68,7 +77,10 @@ def test_transition_is_conditional_on_status_and_version_and_moves_counters() ->
     request = records.transition_request("t", before, after)
 
     put, counter = request["TransactItems"]
-    assert put["Put"]["ExpressionAttributeValues"] == {":before_status": {"S": "QUEUED"}, ":before_version": {"N": "7"}}
+    assert put["Put"]["ExpressionAttributeValues"] == {
+        ":before_status": {"S": "QUEUED"},
+        ":before_version": {"N": "7"},
+    }
     assert counter["Update"]["ExpressionAttributeNames"] == {"#from": "countQUEUED", "#to": "countPROCESSING"}
     assert counter["Update"]["Key"] == records.batch_key(before.batch_id)
 
