@@ -47,8 +47,9 @@ class WorkerSettings(StoreSettings):
     max_pixels: Annotated[int, Field(ge=1_000_000, le=400_000_000)] = 100_000_000
     # Long side of the image sent to Rekognition; 4096 keeps 40 px faces of a 1080p frame detectable.
     max_edge: Annotated[int, Field(ge=REKOGNITION_MIN_EDGE, le=REKOGNITION_MAX_EDGE)] = 4096
-    # Concurrent calls per Rekognition API in one worker instance.
-    rekognition_concurrency: Annotated[int, Field(ge=1, le=64)] = 8
+    # Concurrent calls per Rekognition API in one worker instance: a whole SQS batch (10) at once. With the
+    # event source's MaximumConcurrency this caps calls in flight per API account-wide (10 x 10 = 100).
+    rekognition_concurrency: Annotated[int, Field(ge=1, le=64)] = 10
     # How long a claim on a job holds before another delivery may take it over (a crashed worker's claim).
     lease_seconds: Annotated[int, Field(ge=10, le=3600)] = 180
     # Receives after which a failing message lands in the DLQ (the queue's redrive maxReceiveCount).

@@ -147,10 +147,15 @@ async def _analyse(ctx: JobContext, job: JobRecord) -> tuple[Outcome, Normalized
         keys.normalized_image_key(job.batch_id, job.job_id, image.extension), image.data, image.content_type
     )
     responses = await _detect_all(ctx, job, image.data)
-    for feature, response in responses.items():
-        if not isinstance(response, FeatureFailure):
-            await ctx.objects.write_json(keys.raw_response_key(job.batch_id, job.job_id, feature), response)
+    await asyncio.gather(
+        *(
+            ctx.objects.write_json(keys.raw_response_key(job.batch_id, job.job_id, feature), response)
+            for feature, response in responses.items()
+            if not isinstance(response, FeatureFailure)
+        )
+    )
     outcome = outcome_of(responses)
+    # Written last: its presence (with the job's terminal status) is what readers rely on.
     await ctx.objects.write_json(keys.results_key(job.batch_id, job.job_id), outcome.results)
     return outcome, image
 

@@ -7,7 +7,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 from imagejobs.store import AsyncJobStore
-from worker.adapters.clients import open_clients
+from worker.adapters.clients import open_clients, open_sqs
 from worker.adapters.objects import ObjectStore
 from worker.adapters.queue import RetryScheduler
 from worker.adapters.rekognition import RekognitionRecognizer
@@ -32,5 +32,5 @@ async def open_invocation() -> AsyncIterator[Invocation]:
                 objects=ObjectStore(clients.s3, settings.bucket_name),
                 recognizer=RekognitionRecognizer(clients.rekognition),
             ),
-            retries=RetryScheduler(clients.sqs, settings.queue_url),
+            retries=RetryScheduler(open_sqs, settings.queue_url),
         )

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -18,18 +20,24 @@ def backoff_seconds(receive_count: int) -> int:
     return int(min(MAX_BACKOFF_SECONDS, base + random.randint(0, 5)))  # noqa: S311 - jitter, not crypto
 
 
+SqsOpener = Callable[[], AbstractAsyncContextManager[Any]]
+
+
 class RetryScheduler:
-    def __init__(self, client: Any, queue_url: str) -> None:
-        self._client = client
+    """Opens its SQS client only when a record actually failed: most invocations never need one."""
+
+    def __init__(self, open_client: SqsOpener, queue_url: str) -> None:
+        self._open_client = open_client
         self._queue_url = queue_url
 
     async def retry_later(self, receipt_handle: str, receive_count: int) -> None:
         try:
-            await self._client.change_message_visibility(
-                QueueUrl=self._queue_url,
-                ReceiptHandle=receipt_handle,
-                VisibilityTimeout=backoff_seconds(receive_count),
-            )
+            async with self._open_client() as client:
+                await client.change_message_visibility(
+                    QueueUrl=self._queue_url,
+                    ReceiptHandle=receipt_handle,
+                    VisibilityTimeout=backoff_seconds(receive_count),
+                )
         except (ClientError, BotoCoreError) as error:
             # Not fatal: the queue's own visibility timeout brings the message back anyway.
             logger.warning("could not schedule retry", error=str(error))
