@@ -32,6 +32,8 @@ async def handle_record(record: SQSRecord, invocation: Invocation) -> None:
         logger.error("malformed message dropped", message_id=record.message_id, error=str(error))
         return
     receive_count = int(record.attributes.approximate_receive_count or 1)
+    # Context-local keys: each record runs in its own task, so its log lines carry its own ids.
+    logger.thread_safe_append_keys(job_id=message.job_id, batch_id=message.batch_id, message_id=record.message_id)
     try:
         await process_message(message, invocation.jobs)
     except TransientError as error:

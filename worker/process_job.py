@@ -70,7 +70,6 @@ async def process_message(message: JobMessage, ctx: JobContext) -> JobStatus | N
     job = await _claim(message, ctx)
     if job is None:
         return None
-    logger.append_keys(job_id=job.job_id, batch_id=job.batch_id)
     try:
         finished = await _finish(ctx, job, await _analyse(ctx, job))
     except JobFailure as failure:
