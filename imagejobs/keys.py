@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 import uuid
 
@@ -36,8 +37,12 @@ def normalized_image_key(batch_id: str, job_id: str, extension: str) -> str:
     return f"{DERIVED_PREFIX}{batch_id}/{job_id}/normalized.{extension}"
 
 
-def raw_response_key(batch_id: str, job_id: str, feature: Feature) -> str:
-    return f"{DERIVED_PREFIX}{batch_id}/{job_id}/raw/{feature.operation}.json"
+def cached_response_key(owner: str, image_sha256: str, feature: Feature, request_digest: str) -> str:
+    """A raw Rekognition response, addressed by content: the same normalized bytes analysed with the same
+    parameters for the same owner reuse it (duplicates, retries after a crash) instead of paying again.
+    Scoped per owner so nobody can learn from a cache hit what another caller uploaded."""
+    owner_digest = hashlib.sha256(owner.encode()).hexdigest()[:20]
+    return f"{DERIVED_PREFIX}cache/{owner_digest}/{image_sha256}/{feature.operation}-{request_digest}.json"
 
 
 def results_key(batch_id: str, job_id: str) -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,6 +23,12 @@ def detect_request(feature: Feature, image: bytes, options: AnalysisOptions) -> 
     if feature is Feature.TEXT:
         return {"Image": source, "Filters": {"WordFilter": {"MinConfidence": options.min_confidence}}}
     return {"Image": source, "MinConfidence": options.min_confidence}
+
+
+def request_digest(request: dict[str, Any]) -> str:
+    """Identifies a Detect* call's parameters (everything but the image itself)."""
+    parameters = {name: value for name, value in request.items() if name != "Image"}
+    return hashlib.sha256(json.dumps(parameters, sort_keys=True).encode()).hexdigest()[:16]
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,7 @@ from imagejobs.settings import WorkerSettings
 from imagejobs.store import AsyncJobStore, StaleRecordError
 from worker.adapters.objects import ObjectStore
 from worker.adapters.rekognition import Recognizer, ThrottledError
-from worker.analysis import Outcome, detect_request, outcome_of
+from worker.analysis import Outcome, detect_request, outcome_of, request_digest
 from worker.normalize import NormalizedImage, NormalizeLimits, normalize
 
 Normalizer = Callable[[bytes, NormalizeLimits], NormalizedImage]
@@ -140,32 +140,37 @@ async def _analyse(ctx: JobContext, job: JobRecord) -> tuple[Outcome, Normalized
         raise JobFailure(ErrorCode.FILE_TOO_LARGE, f"the upload is {size} bytes, over the limit of {limit}")
     data = await ctx.objects.read(upload, limit)
     async with ctx.normalize_slots:
-        image = await asyncio.to_thread(ctx.normalizer, data, ctx.limits)
+        with tracer.provider.in_subsegment("## normalize"):
+            image = await asyncio.to_thread(ctx.normalizer, data, ctx.limits)
     del data
     await ctx.objects.write(
         keys.normalized_image_key(job.batch_id, job.job_id, image.extension), image.data, image.content_type
     )
-    responses = await _detect_all(ctx, job, image.data)
-    await asyncio.gather(
-        *(
-            ctx.objects.write_json(keys.raw_response_key(job.batch_id, job.job_id, feature), response)
-            for feature, response in responses.items()
-            if not isinstance(response, FeatureFailure)
-        )
-    )
+    responses = await _detect_all(ctx, job, image)
     outcome = outcome_of(responses)
     # Written last: its presence (with the job's terminal status) is what readers rely on.
     await ctx.objects.write_json(keys.results_key(job.batch_id, job.job_id), outcome.results)
     return outcome, image
 
 
-async def _detect_all(ctx: JobContext, job: JobRecord, image: bytes) -> dict[Feature, dict[str, Any] | FeatureFailure]:
-    """Every requested feature at once, each bounded by its API's semaphore."""
+async def _detect_all(
+    ctx: JobContext, job: JobRecord, image: NormalizedImage
+) -> dict[Feature, dict[str, Any] | FeatureFailure]:
+    """Every requested feature at once, each bounded by its API's semaphore. A response already stored
+    for the same bytes and parameters (a duplicate image, or a retry after a crash) is reused."""
 
     async def detect(feature: Feature) -> dict[str, Any]:
+        request = detect_request(feature, image.data, job.options)
+        key = keys.cached_response_key(job.owner, image.record.sha256, feature, request_digest(request))
+        cached = await ctx.objects.read_json(key)
+        if cached is not None:
+            metrics.add_metric(name="RekognitionCallsSaved", unit="Count", value=1)
+            return dict(cached)
         async with ctx.feature_slots[feature]:
             with tracer.provider.in_subsegment(f"## {feature.operation}"):
-                return await ctx.recognizer.detect(feature, detect_request(feature, image, job.options))
+                response = await ctx.recognizer.detect(feature, request)
+        await ctx.objects.write_json(key, response)  # the raw response, kept for reuse and audit
+        return response
 
     features = job.options.features
     answers = await asyncio.gather(*(detect(f) for f in features), return_exceptions=True)

@@ -149,11 +149,16 @@ def test_crash_after_rekognition_answered_is_completed_by_the_redelivery(api: Ap
     early = asyncio.run(handle_batch(sqs_event(batch_id, job_id, receive_count=2), invocation_with()))
     assert len(early["batchItemFailures"]) == 1
     # …and once the lease has expired, it takes the job over and completes it.
+    counters: list[CountingRecognizer] = []
     late = asyncio.run(
-        handle_batch(sqs_event(batch_id, job_id, receive_count=3), invocation_with(clock_offset=timedelta(hours=1)))
+        handle_batch(
+            sqs_event(batch_id, job_id, receive_count=3),
+            invocation_with(clock_offset=timedelta(hours=1), counter=counters),
+        )
     )
 
     assert late == {"batchItemFailures": []}
+    assert counters[0].calls == []  # the answers stored before the crash are reused, not paid for twice
     job = api.job(job_id)
     assert job["status"] == "SUCCEEDED" and job["attempts"] == 2
     assert set(job["results"]) == {"labels", "faces"}
@@ -252,3 +257,24 @@ def test_throttling_recognizer_slows_jobs_down_but_fails_none(stack: Any, api: A
         throttled.stop()
 
     assert [j["status"] for j in jobs] == ["SUCCEEDED"] * 12
+
+
+def test_the_same_image_again_reuses_stored_answers_instead_of_calling_rekognition(api: ApiClient) -> None:
+    data = photo_like(seed=4242)
+    counters: list[CountingRecognizer] = []
+    for _ in range(2):
+        created = api.create_batch([("same.jpg", data)], features=["LABELS", "TEXT"])
+        slot = created["jobs"][0]
+        api.upload(slot, data)
+        asyncio.run(handle_batch(sqs_event(created["batchId"], slot["jobId"]), invocation_with(counter=counters)))
+        assert api.job(slot["jobId"])["status"] == "SUCCEEDED"
+
+    assert len(counters[0].calls) == 2 and counters[1].calls == []
+    # Another caller's identical upload is not served from alice's answers.
+    bob = ApiClient(api.base_url, token="bob")
+    created = bob.create_batch([("same.jpg", data)], features=["LABELS", "TEXT"])
+    bob.upload(created["jobs"][0], data)
+    asyncio.run(
+        handle_batch(sqs_event(created["batchId"], created["jobs"][0]["jobId"]), invocation_with(counter=counters))
+    )
+    assert len(counters[2].calls) == 2

@@ -44,6 +44,10 @@ class FakeObjectStore:
         await asyncio.sleep(0)
         return self.objects[key][: max_bytes + 1]
 
+    async def read_json(self, key: str) -> Any | None:
+        await asyncio.sleep(0)
+        return json.loads(self.objects[key]) if key in self.objects else None
+
     async def write(self, key: str, data: bytes, content_type: str) -> None:
         await asyncio.sleep(0)
         self.objects[key] = data

@@ -38,6 +38,20 @@ class ObjectStore:
             raise TransientError(f"S3 GET failed: {error}") from error
         return data
 
+    async def read_json(self, key: str) -> Any | None:
+        """The JSON document at `key`, or None when there is none (the role may list the prefix, so a
+        missing key is a 404, not a 403)."""
+        try:
+            answer = await self._client.get_object(Bucket=self._bucket, Key=key)
+            async with answer["Body"] as body:
+                return json.loads(await body.read())
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") in _MISSING:
+                return None
+            raise TransientError(f"S3 GET failed: {error}") from error
+        except BotoCoreError as error:
+            raise TransientError(f"S3 GET failed: {error}") from error
+
     async def write(self, key: str, data: bytes, content_type: str) -> None:
         try:
             await self._client.put_object(Bucket=self._bucket, Key=key, Body=data, ContentType=content_type)
