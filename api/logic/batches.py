@@ -18,6 +18,7 @@ from imagejobs import keys
 from imagejobs.errors import ErrorCode
 from imagejobs.messages import JobMessage
 from imagejobs.model import AnalysisOptions, JobStatus
+from imagejobs.observability import logger
 from imagejobs.records import BatchRecord, JobError, JobRecord, iso
 from imagejobs.store import StaleRecordError
 
@@ -94,6 +95,7 @@ def create_batch(services: Services, owner: str, images: list[ImageSlot], option
     )
     jobs = _new_jobs(services, owner, batch, images, first_seq=0)
     services.store.create_batch(batch, jobs)
+    logger.info("batch created", batch_id=batch.batch_id, images=len(jobs))
     return {"batchId": batch.batch_id, "createdAt": batch.created_at, "jobs": _slots(services, jobs)}
 
 
@@ -103,6 +105,7 @@ def add_images(services: Services, owner: str, batch_id: str, images: list[Image
     first_seq = services.store.reserve_seq(batch.batch_id, len(images))
     jobs = _new_jobs(services, owner, batch, images, first_seq)
     services.store.add_jobs(batch.batch_id, jobs)
+    logger.info("images added", batch_id=batch.batch_id, images=len(jobs))
     return {"batchId": batch.batch_id, "jobs": _slots(services, jobs)}
 
 
@@ -156,6 +159,9 @@ def submit(services: Services, owner: str, batch_id: str, job_ids: list[str] | N
             queued.append(job.job_id)
         else:
             already.append(job.job_id)
+    logger.info(
+        "batch submitted", batch_id=batch.batch_id, queued=len(queued), missing=len(missing), rejected=len(rejected)
+    )
     return {
         "queued": queued,
         "missing": missing,
