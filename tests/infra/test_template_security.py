@@ -1,0 +1,359 @@
+"""What the template promises about access, encryption, edge protection and alarms, read from the template."""
+
+from __future__ import annotations
+
+import importlib
+import json
+import re
+from typing import Any
+
+import pytest
+
+from imagejobs.settings import ENV_PREFIX, ApiSettings, WorkerSettings
+from tests.infra.conftest import REPO, of_type, parameter_default
+
+REKOGNITION_ACTIONS = {
+    "rekognition:DetectLabels",
+    "rekognition:DetectFaces",
+    "rekognition:DetectText",
+    "rekognition:DetectModerationLabels",
+}
+# Actions that support no resource-level permissions: the only ones allowed on "*".
+STAR_RESOURCE_ACTIONS = REKOGNITION_ACTIONS | {"xray:PutTraceSegments", "xray:PutTelemetryRecords"}
+FUNCTION_ROLES = {"ApiFunction": "ApiRole", "WorkerFunction": "WorkerRole", "DeadLetterFunction": "DeadLetterRole"}
+HANDLERS = {
+    "ApiFunction": "api.handle_api.lambda_handler",
+    "WorkerFunction": "worker.handle_jobs.lambda_handler",
+    "DeadLetterFunction": "worker.handle_dead_letters.lambda_handler",
+}
+
+
+def _as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def allow_statements(resources: dict[str, Any], role: str) -> list[dict[str, Any]]:
+    statements = []
+    for policy in resources[role]["Properties"].get("Policies", []):
+        statements += [s for s in policy["PolicyDocument"]["Statement"] if s["Effect"] == "Allow"]
+    return statements
+
+
+def granted(resources: dict[str, Any], role: str) -> dict[str, list[Any]]:
+    """action -> every resource it is granted on, for one role."""
+    result: dict[str, list[Any]] = {}
+    for statement in allow_statements(resources, role):
+        for action in _as_list(statement["Action"]):
+            result.setdefault(action, []).extend(_as_list(statement["Resource"]))
+    return result
+
+
+def object_prefixes(resource_list: list[Any]) -> set[str]:
+    """The bucket prefixes that `!Sub "${ImagesBucket.Arn}/<prefix>*"` resources name."""
+    prefixes = set()
+    for resource in resource_list:
+        match = re.fullmatch(
+            r"\$\{ImagesBucket\.Arn\}/(.*)\*", resource.get("Fn::Sub", "") if isinstance(resource, dict) else ""
+        )
+        assert match, f"S3 object permission on something other than a bucket prefix: {resource}"
+        prefixes.add(match.group(1))
+    return prefixes
+
+
+# ---------------------------------------------------------------- IAM
+
+
+def test_every_function_has_its_own_role_and_no_sam_generated_policies(resources):
+    for function, role in FUNCTION_ROLES.items():
+        properties = resources[function]["Properties"]
+        assert properties["Role"] == {"Fn::GetAtt": [role, "Arn"]}
+        assert "Policies" not in properties, "SAM policy templates would add grants beside the role"
+    for name, body in of_type(resources, "AWS::Serverless::Function").items():
+        assert name in FUNCTION_ROLES, f"{name} has no role checked here"
+        assert "Events" not in body["Properties"] or all(
+            event["Type"] == "Api" for event in body["Properties"]["Events"].values()
+        ), "SQS events through SAM would attach AWS managed policies on '*'"
+
+
+def test_no_wildcard_actions_and_star_resources_only_where_aws_allows_nothing_narrower(resources):
+    for role in FUNCTION_ROLES.values():
+        for action, targets in granted(resources, role).items():
+            assert "*" not in action, f"{role}: wildcard action {action}"
+            if "*" in targets:
+                assert action in STAR_RESOURCE_ACTIONS, f"{role}: {action} on '*'"
+
+
+def test_rekognition_is_exactly_the_four_detect_calls_and_only_for_the_worker(resources):
+    worker = {a for a in granted(resources, "WorkerRole") if a.startswith("rekognition:")}
+    assert worker == REKOGNITION_ACTIONS
+    for role in ("ApiRole", "DeadLetterRole"):
+        assert not [a for a in granted(resources, role) if a.startswith("rekognition:")], role
+
+
+def test_s3_object_access_is_confined_to_the_products_prefixes(resources):
+    api = granted(resources, "ApiRole")
+    worker = granted(resources, "WorkerRole")
+
+    # Presigned POSTs are signed by the API role: it can only ever let a client write an original.
+    assert object_prefixes(api["s3:PutObject"]) == {"uploads/"}
+    assert object_prefixes(api["s3:GetObject"]) == {"uploads/", "derived/"}
+    assert object_prefixes(worker["s3:GetObject"]) == {"uploads/", "derived/"}
+    assert object_prefixes(worker["s3:PutObject"]) == {"derived/"}
+    assert not [a for a in granted(resources, "DeadLetterRole") if a.startswith("s3:")]
+    for role in FUNCTION_ROLES.values():
+        assert not {"s3:DeleteObject", "s3:PutBucketPolicy", "s3:PutObjectAcl"} & set(granted(resources, role))
+
+
+def test_list_bucket_is_limited_to_the_products_prefixes(resources):
+    for role in ("ApiRole", "WorkerRole"):
+        [statement] = [s for s in allow_statements(resources, role) if s["Action"] == "s3:ListBucket"]
+        assert statement["Resource"] == {"Fn::GetAtt": ["ImagesBucket", "Arn"]}
+        assert statement["Condition"] == {"StringLike": {"s3:prefix": ["uploads/*", "derived/*"]}}
+
+
+def test_queue_access_per_role(resources):
+    jobs_queue = {"Fn::GetAtt": ["JobsQueue", "Arn"]}
+    dead_letters = {"Fn::GetAtt": ["JobsDeadLetterQueue", "Arn"]}
+    api = {a: r for a, r in granted(resources, "ApiRole").items() if a.startswith("sqs:")}
+    worker = {a: r for a, r in granted(resources, "WorkerRole").items() if a.startswith("sqs:")}
+    dead = {a: r for a, r in granted(resources, "DeadLetterRole").items() if a.startswith("sqs:")}
+    poll = {"sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ChangeMessageVisibility"}
+
+    assert api == {"sqs:SendMessage": [jobs_queue]}
+    assert set(worker) == poll and all(r == [jobs_queue] for r in worker.values())
+    assert set(dead) == poll and all(r == [dead_letters] for r in dead.values())
+
+
+def test_table_access_per_role(resources):
+    table = {"Fn::GetAtt": ["JobsTable", "Arn"]}
+    api = granted(resources, "ApiRole")
+    worker = granted(resources, "WorkerRole")
+
+    assert {"dynamodb:Query", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:ConditionCheckItem"} <= set(api)
+    index_targets = [r for r in api["dynamodb:Query"] if r != table]
+    assert sorted(r["Fn::Sub"] for r in index_targets) == [
+        "${JobsTable.Arn}/index/byBatch",
+        "${JobsTable.Arn}/index/byOwner",
+    ]
+    assert set(a for a in worker if a.startswith("dynamodb:")) == {
+        "dynamodb:GetItem",
+        "dynamodb:PutItem",
+        "dynamodb:UpdateItem",
+        "dynamodb:ConditionCheckItem",
+    }
+    for role in FUNCTION_ROLES.values():
+        for action, targets in granted(resources, role).items():
+            if action.startswith("dynamodb:"):
+                assert "*" not in targets, f"{role}: {action} on every table"
+                assert action not in {"dynamodb:Scan", "dynamodb:DeleteItem", "dynamodb:DeleteTable"}, role
+
+
+def test_logs_are_written_only_to_each_functions_own_log_group(resources):
+    for function, role in FUNCTION_ROLES.items():
+        log_group = resources[function]["Properties"]["LoggingConfig"]["LogGroup"]["Ref"]
+        grants = granted(resources, role)
+        assert grants["logs:PutLogEvents"] == [{"Fn::GetAtt": [log_group, "Arn"]}]
+        assert "logs:CreateLogGroup" not in grants
+
+
+# ---------------------------------------------------------------- functions
+
+
+@pytest.mark.parametrize(("function", "handler"), sorted(HANDLERS.items()))
+def test_function_command_names_an_existing_handler(resources, function, handler):
+    properties = resources[function]["Properties"]
+    assert properties["PackageType"] == "Image"
+    assert properties["ImageConfig"]["Command"] == [handler]
+    assert resources[function]["Metadata"]["Dockerfile"] == "Dockerfile"
+    module_name, attribute = handler.rsplit(".", 1)
+    assert callable(getattr(importlib.import_module(module_name), attribute))
+
+
+def test_functions_are_traced_and_the_api_traces_too(template, resources):
+    assert template["Globals"]["Function"]["Tracing"] == "Active"
+    assert resources["ImgrecApi"]["Properties"]["TracingEnabled"] is True
+
+
+def test_environment_variables_are_exactly_settings_the_code_reads(template, resources):
+    common = template["Globals"]["Function"]["Environment"]["Variables"]
+    models = {"ApiFunction": ApiSettings, "WorkerFunction": WorkerSettings, "DeadLetterFunction": WorkerSettings}
+    for function, model in models.items():
+        variables = {**common, **resources[function]["Properties"]["Environment"]["Variables"]}
+        declared = {name for name in variables if name.startswith(ENV_PREFIX)}
+        known = {ENV_PREFIX + field.upper() for field in model.model_fields}
+        required = {ENV_PREFIX + name.upper() for name, field in model.model_fields.items() if field.is_required()}
+        assert declared <= known, f"{function}: unknown settings {declared - known}"
+        assert required <= declared, f"{function}: missing required settings {required - declared}"
+        assert variables["POWERTOOLS_METRICS_NAMESPACE"] == "Imgrec"
+    assert resources["ApiFunction"]["Properties"]["Environment"]["Variables"]["POWERTOOLS_SERVICE_NAME"] == "imgrec-api"
+    assert resources["WorkerFunction"]["Properties"]["Environment"]["Variables"]["POWERTOOLS_SERVICE_NAME"] == (
+        "imgrec-worker"
+    )
+
+
+def test_parameter_defaults_are_valid_worker_settings(template, resources):
+    """A default deploy must pass the worker's own settings validation at cold start."""
+    common = template["Globals"]["Function"]["Environment"]["Variables"]
+    variables = {**common, **resources["WorkerFunction"]["Properties"]["Environment"]["Variables"]}
+    environ = {
+        name: str(parameter_default(template, value))
+        for name, value in variables.items()
+        if name.startswith(ENV_PREFIX) and not (isinstance(value, dict) and value.get("Ref") in resources)
+    }
+    environ |= {"IMGREC_TABLE_NAME": "table", "IMGREC_BUCKET_NAME": "bucket", "IMGREC_QUEUE_URL": "https://q/1/q"}
+
+    from imagejobs.settings import load_settings
+
+    settings = load_settings(WorkerSettings, environ)
+    assert settings.lease_seconds > resources["WorkerFunction"]["Properties"]["Timeout"]
+
+
+# ---------------------------------------------------------------- data at rest and in transit
+
+
+def _denies_insecure_transport(policy: dict[str, Any]) -> bool:
+    return any(
+        s["Effect"] == "Deny" and s.get("Condition") == {"Bool": {"aws:SecureTransport": "false"}}
+        for s in policy["Statement"]
+    )
+
+
+def test_bucket_is_private_encrypted_tls_only_and_expires_its_objects(resources):
+    bucket = resources["ImagesBucket"]["Properties"]
+    block = bucket["PublicAccessBlockConfiguration"]
+
+    assert all(
+        block[key] is True
+        for key in ("BlockPublicAcls", "BlockPublicPolicy", "IgnorePublicAcls", "RestrictPublicBuckets")
+    )
+    [encryption] = bucket["BucketEncryption"]["ServerSideEncryptionConfiguration"]
+    assert encryption["ServerSideEncryptionByDefault"]["SSEAlgorithm"] in {"AES256", "aws:kms"}
+    assert _denies_insecure_transport(resources["ImagesBucketPolicy"]["Properties"]["PolicyDocument"])
+    rules = {rule["Prefix"]: rule for rule in bucket["LifecycleConfiguration"]["Rules"]}
+    assert set(rules) == {"uploads/", "derived/"}
+    for rule in rules.values():
+        assert rule["Status"] == "Enabled"
+        assert rule["ExpirationInDays"] == {"Ref": "RetentionDays"}
+        assert rule["AbortIncompleteMultipartUpload"]["DaysAfterInitiation"] >= 1
+
+
+def test_queues_are_encrypted_and_tls_only(resources):
+    for name in ("JobsQueue", "JobsDeadLetterQueue"):
+        assert resources[name]["Properties"]["SqsManagedSseEnabled"] is True
+    assert _denies_insecure_transport(resources["QueuesPolicy"]["Properties"]["PolicyDocument"])
+
+
+def test_table_has_point_in_time_recovery_and_encryption(resources):
+    table = resources["JobsTable"]["Properties"]
+    assert table["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"] is True
+    assert table["SSESpecification"]["SSEEnabled"] is True
+
+
+# ---------------------------------------------------------------- API edge
+
+
+def test_api_uses_cognito_by_default_with_only_health_and_openapi_open(resources):
+    api = resources["ImgrecApi"]["Properties"]
+    assert api["Auth"]["DefaultAuthorizer"] == "CognitoAuthorizer"
+    assert api["Auth"]["Authorizers"]["CognitoAuthorizer"]["UserPoolArn"] == {"Fn::GetAtt": ["UserPool", "Arn"]}
+    open_paths = {
+        event["Properties"]["Path"]
+        for event in resources["ApiFunction"]["Properties"]["Events"].values()
+        if event["Properties"].get("Auth", {}).get("Authorizer") == "NONE"
+    }
+    assert open_paths == {"/health", "/openapi.json"}
+
+
+def test_api_stage_is_throttled_logged_and_accepts_binary_images(transformed):
+    [stage] = of_type(transformed["Resources"], "AWS::ApiGateway::Stage").values()
+    [setting] = stage["Properties"]["MethodSettings"]
+    assert setting["ThrottlingRateLimit"] == {"Ref": "ApiThrottlingRateLimit"}
+    assert setting["ThrottlingBurstLimit"] == {"Ref": "ApiThrottlingBurstLimit"}
+    assert stage["Properties"]["AccessLogSetting"]["DestinationArn"] == {"Fn::GetAtt": ["ApiAccessLogGroup", "Arn"]}
+    [rest_api] = of_type(transformed["Resources"], "AWS::ApiGateway::RestApi").values()
+    # CloudFormation spells "/" as "~1" in this property; the OpenAPI body carries the plain media type.
+    assert rest_api["Properties"]["BinaryMediaTypes"] == ["image~1*"]
+    assert rest_api["Properties"]["Body"]["x-amazon-apigateway-binary-media-types"] == ["image/*"]
+
+
+def test_web_acl_has_the_managed_rule_groups_and_a_rate_limit_and_guards_the_stage(transformed):
+    resources = transformed["Resources"]
+    [acl] = of_type(resources, "AWS::WAFv2::WebACL").values()
+    statements = [rule["Statement"] for rule in acl["Properties"]["Rules"]]
+    managed = {s["ManagedRuleGroupStatement"]["Name"] for s in statements if "ManagedRuleGroupStatement" in s}
+    assert managed == {
+        "AWSManagedRulesCommonRuleSet",
+        "AWSManagedRulesKnownBadInputsRuleSet",
+        "AWSManagedRulesAmazonIpReputationList",
+    }
+    assert any("RateBasedStatement" in s for s in statements)
+    [stage_name] = of_type(resources, "AWS::ApiGateway::Stage")
+    [association] = of_type(resources, "AWS::WAFv2::WebACLAssociation").values()
+    assert "${" + stage_name + "}" in association["Properties"]["ResourceArn"]["Fn::Sub"]
+
+
+# ---------------------------------------------------------------- operations
+
+
+def _alarms(resources: dict[str, Any]) -> list[dict[str, Any]]:
+    return [body["Properties"] for body in of_type(resources, "AWS::CloudWatch::Alarm").values()]
+
+
+def _alarm_on(resources: dict[str, Any], metric: str, dimension_value: Any) -> dict[str, Any]:
+    matching = [
+        alarm
+        for alarm in _alarms(resources)
+        if alarm["MetricName"] == metric and dimension_value in [d["Value"] for d in alarm.get("Dimensions", [])]
+    ]
+    assert len(matching) == 1, f"one alarm on {metric} for {dimension_value}"
+    return matching[0]
+
+
+def test_alarms_cover_dead_letters_queue_age_worker_errors_and_throttles(resources):
+    service = resources["WorkerFunction"]["Properties"]["Environment"]["Variables"]["POWERTOOLS_SERVICE_NAME"]
+    dead_lettered = _alarm_on(resources, "JobsDeadLettered", service)
+    throttles = _alarm_on(resources, "RekognitionThrottles", service)
+    _alarm_on(resources, "ApproximateNumberOfMessagesVisible", {"Fn::GetAtt": ["JobsDeadLetterQueue", "QueueName"]})
+    _alarm_on(resources, "ApproximateAgeOfOldestMessage", {"Fn::GetAtt": ["JobsQueue", "QueueName"]})
+    _alarm_on(resources, "Errors", {"Ref": "WorkerFunction"})
+
+    # The dead-letter handler reports under the worker's service name, which the alarm's dimension names.
+    assert (
+        resources["DeadLetterFunction"]["Properties"]["Environment"]["Variables"]["POWERTOOLS_SERVICE_NAME"] == service
+    )
+    for alarm in (dead_lettered, throttles):
+        assert alarm["Namespace"] == "Imgrec"
+    for alarm in _alarms(resources):
+        assert alarm["AlarmActions"] == [{"Ref": "AlarmTopic"}]
+
+
+def test_outputs_give_clients_what_they_need(template):
+    assert {"ApiUrl", "BucketName", "UserPoolId", "UserPoolClientId", "WebAppConfig"} <= set(template["Outputs"])
+
+
+def test_every_checkov_skip_gives_a_reason(resources):
+    skips = [
+        (name, skip)
+        for name, body in resources.items()
+        for skip in body.get("Metadata", {}).get("checkov", {}).get("skip", [])
+    ]
+    assert skips, "the template documents its accepted checkov findings"
+    for name, skip in skips:
+        assert re.fullmatch(r"CKV2?_AWS_\d+", skip["id"]), (name, skip)
+        assert len(skip.get("comment", "").split()) >= 8, f"{name}: {skip['id']} needs a written reason"
+
+
+def test_web_app_config_output_is_a_frontend_config_for_cognito(template, resources):
+    """The WebAppConfig output is pasted into frontend/config.json: same keys, valid JSON once resolved."""
+    shipped = json.loads((REPO / "frontend" / "config.json").read_text(encoding="utf-8"))
+    text = template["Outputs"]["WebAppConfig"]["Value"]["Fn::Sub"]
+    numbers_filled = text.replace("${MaxUploadBytes}", "41943040")
+    resolved = json.loads(re.sub(r"\$\{[A-Za-z:.]+\}", "x", numbers_filled))
+
+    assert set(resolved) <= set(shipped)
+    assert resolved["auth"]["mode"] == "cognito"
+    assert {"domain", "clientId", "redirectUri"} <= set(resolved["auth"])
+    client = resources["UserPoolClient"]["Properties"]
+    assert client["AllowedOAuthFlows"] == ["code"]
+    assert client["CallbackURLs"] == [{"Fn::Sub": "${WebAppOrigin}/"}]
+    assert "${WebAppOrigin}/" in text
