@@ -275,8 +275,39 @@ def _put_new_job(table: str, job: JobRecord) -> AttributeMap:
 def transition_request(table: str, before: JobRecord, after: JobRecord) -> AttributeMap:
     """Replace `before` by `after` only if the stored job is still exactly `before` (same status and
     version), moving the batch counters in the same transaction when the status changes."""
-    if after.version != before.version + 1:
-        raise ValueError("a transition must bump the version by one")
+    return transitions_request(table, [(before, after)])
+
+
+def transitions_request(table: str, pairs: list[tuple[JobRecord, JobRecord]]) -> AttributeMap:
+    """Several jobs of one batch making the same move (e.g. AWAITING_UPLOAD → QUEUED on submit) in one
+    transaction: each job conditional as in `transition_request`, the counters moved once by the count.
+    At most 99 pairs (a transaction holds 100 items); any failed condition cancels the whole."""
+    moves = {(before.batch_id, before.status, after.status) for before, after in pairs}
+    if len(moves) != 1 or len(pairs) > 99:
+        raise ValueError("one transaction moves 1..99 jobs of one batch between the same two statuses")
+    [(batch_id, from_status, to_status)] = moves
+    items = [_conditional_put(table, before, after) for before, after in pairs]
+    if from_status != to_status:
+        items.append(
+            {
+                "Update": {
+                    "TableName": table,
+                    "Key": batch_key(batch_id),
+                    "UpdateExpression": "ADD #from :minus, #to :plus",
+                    "ExpressionAttributeNames": {
+                        "#from": count_attribute(from_status),
+                        "#to": count_attribute(to_status),
+                    },
+                    "ExpressionAttributeValues": {":minus": _n(-len(pairs)), ":plus": _n(len(pairs))},
+                }
+            }
+        )
+    return {"TransactItems": items}
+
+
+def _conditional_put(table: str, before: JobRecord, after: JobRecord) -> AttributeMap:
+    if after.version != before.version + 1 or after.job_id != before.job_id:
+        raise ValueError("a transition must bump the version of the same job by one")
     item = after.to_item()
     put: AttributeMap = {
         "Put": {
@@ -290,23 +321,7 @@ def transition_request(table: str, before: JobRecord, after: JobRecord) -> Attri
             },
         }
     }
-    items = [put]
-    if after.status != before.status:
-        items.append(
-            {
-                "Update": {
-                    "TableName": table,
-                    "Key": batch_key(before.batch_id),
-                    "UpdateExpression": "ADD #from :minus_one, #to :one",
-                    "ExpressionAttributeNames": {
-                        "#from": count_attribute(before.status),
-                        "#to": count_attribute(after.status),
-                    },
-                    "ExpressionAttributeValues": {":minus_one": _n(-1), ":one": _n(1)},
-                }
-            }
-        )
-    return {"TransactItems": items}
+    return put
 
 
 def jobs_of_batch_query(

@@ -38,6 +38,14 @@ class StaleRecordError(ImgrecError):
     """The record changed since it was read (its status or version no longer match)."""
 
 
+class StaleCancellationError(StaleRecordError):
+    """A transaction was cancelled because some of its items changed; `failed` holds their indexes."""
+
+    def __init__(self, message: str, failed: set[int]) -> None:
+        super().__init__(message)
+        self.failed = failed
+
+
 def _classify(error: ClientError) -> type[Exception] | None:
     """Which of our errors a DynamoDB ClientError stands for; None for anything unexpected."""
     code = error.response.get("Error", {}).get("Code", "")
@@ -51,6 +59,12 @@ def _classify(error: ClientError) -> type[Exception] | None:
     if code in _TRANSIENT_CODES:
         return TransientError
     return None
+
+
+def _stale(error: ClientError) -> StaleRecordError:
+    reasons = error.response.get("CancellationReasons", [])
+    failed = {i for i, reason in enumerate(reasons) if reason.get("Code") == "ConditionalCheckFailed"}
+    return StaleCancellationError(str(error), failed)
 
 
 def _backoff(attempt: int) -> float:
@@ -78,7 +92,7 @@ class JobStore:
                 if kind is None:
                     raise
                 if kind is StaleRecordError:
-                    raise StaleRecordError(str(error)) from error
+                    raise _stale(error) from error
                 if attempt == _CONFLICT_ATTEMPTS - 1:
                     raise TransientError(str(error)) from error
                 time.sleep(_backoff(attempt))
@@ -126,6 +140,24 @@ class JobStore:
         self._call("transact_write_items", records.transition_request(self._table, before, after))
         return after
 
+    def transition_many(self, pairs: list[tuple[JobRecord, JobRecord]]) -> list[JobRecord]:
+        """Apply the same move to many jobs of one batch, 99 per transaction. A job that changed
+        meanwhile (its condition failed) is left out and the rest retried. Returns the jobs moved."""
+        moved: list[JobRecord] = []
+        for group in chunks(pairs, TRANSACTION_LIMIT - 1):
+            pending = group
+            while pending:
+                try:
+                    self._call("transact_write_items", records.transitions_request(self._table, pending))
+                except StaleCancellationError as cancelled:
+                    if not cancelled.failed:
+                        raise
+                    pending = [pair for index, pair in enumerate(pending) if index not in cancelled.failed]
+                    continue
+                moved += [after for _, after in pending]
+                pending = []
+        return moved
+
     def list_jobs(
         self,
         batch_id: str,
@@ -169,7 +201,7 @@ class AsyncJobStore:
                 if kind is None:
                     raise
                 if kind is StaleRecordError:
-                    raise StaleRecordError(str(error)) from error
+                    raise _stale(error) from error
                 if attempt == _CONFLICT_ATTEMPTS - 1:
                     raise TransientError(str(error)) from error
                 await asyncio.sleep(_backoff(attempt))

@@ -151,14 +151,19 @@ def submit(services: Services, owner: str, batch_id: str, job_ids: list[str] | N
     ready = [job for job, size in zip(waiting, sizes, strict=True) if size is not None and size <= limit]
 
     refused = set(services.queue.send([JobMessage(job.job_id, job.batch_id) for job in ready]))
-    queued = []
-    for job in ready:
-        if job.job_id in refused:
-            missing.append(job.job_id)  # not queued: a later submit retries it
-        elif _advance(services, job, JobStatus.QUEUED):
-            queued.append(job.job_id)
-        else:
-            already.append(job.job_id)
+    missing += [job.job_id for job in ready if job.job_id in refused]  # not queued: a later submit retries
+    now = iso(services.clock())
+    moved = services.store.transition_many(
+        [
+            (job, replace(job, status=JobStatus.QUEUED, version=job.version + 1, updated_at=now))
+            for job in ready
+            if job.job_id not in refused
+        ]
+    )
+    queued = [job.job_id for job in moved]
+    # The rest were claimed by the worker between our read and our write: already on their way.
+    sent = {job.job_id for job in ready} - refused
+    already += sorted(sent - set(queued))
     logger.info(
         "batch submitted", batch_id=batch.batch_id, queued=len(queued), missing=len(missing), rejected=len(rejected)
     )

@@ -9,7 +9,6 @@ import json
 import re
 import subprocess
 import sys
-import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -146,12 +145,10 @@ def test_pollers_invoke_the_lambda_services_through_the_emulators_invoke_url(com
     assert invoked == set(handlers)
 
 
-def test_the_aws_emulator_image_is_the_moto_version_the_local_group_pins(compose):
-    pyproject = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))
-    [moto_pin] = [d for d in pyproject["dependency-groups"]["local"] if d.startswith("moto")]
-    version = moto_pin.split("==")[1]
-
-    assert compose["services"]["aws"]["image"] == f"motoserver/moto:{version}"
+def test_the_aws_emulator_is_the_projects_own_entry_point_not_a_bare_moto_image(compose):
+    # local_stack.aws makes moto's DynamoDB atomic; a bare moto image would let concurrent claims race.
+    assert compose["services"]["aws"]["image"] == "imgrec-local:dev"
+    assert compose["services"]["aws"]["command"][:3] == ["python", "-m", "local_stack.aws"]
 
 
 def test_published_ports_bind_loopback_only(compose):

@@ -107,3 +107,24 @@ def test_new_batch_counts_its_first_jobs_in_the_same_transaction() -> None:
     stored = BatchRecord.from_item(request["TransactItems"][0]["Put"]["Item"])
     assert stored.total == 3 and stored.counts[JobStatus.AWAITING_UPLOAD] == 3 and stored.next_seq == 3
     assert all("attribute_not_exists" in i["Put"]["ConditionExpression"] for i in request["TransactItems"])
+
+
+def test_many_jobs_move_in_one_transaction_with_one_counter_update() -> None:
+    jobs = [make_job(job_id=f"j-{i:032x}", status=JobStatus.AWAITING_UPLOAD) for i in range(5)]
+
+    request = records.transitions_request("t", [(j, replace(j, status=JobStatus.QUEUED, version=1)) for j in jobs])
+
+    *puts, counter = request["TransactItems"]
+    assert len(puts) == 5 and all("Put" in p for p in puts)
+    assert counter["Update"]["ExpressionAttributeValues"] == {":minus": {"N": "-5"}, ":plus": {"N": "5"}}
+
+
+def test_a_shared_transaction_refuses_mixed_moves() -> None:
+    a = make_job(job_id="j-" + "a" * 32)
+    b = make_job(job_id="j-" + "b" * 32, status=JobStatus.PROCESSING)
+
+    with pytest.raises(ValueError, match="same two statuses"):
+        records.transitions_request(
+            "t",
+            [(a, replace(a, status=JobStatus.FAILED, version=1)), (b, replace(b, status=JobStatus.FAILED, version=1))],
+        )
