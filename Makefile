@@ -9,7 +9,7 @@ PY := $(VENV)/bin/python
 export UV_PROJECT_ENVIRONMENT := $(abspath $(VENV))
 export UV_PYTHON := $(PYTHON)
 
-.PHONY: install up test pytest lint format typecheck bench lock clean infra-lint deploy destroy
+PHONY: install up test jstest pytest lint format typecheck bench lock clean infra-lint deploy destroy
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -26,7 +26,11 @@ up: install
 	$(PY) -m local_stack
 
 ## The whole gate: lint, types, then every test tier that runs offline.
-test: lint typecheck pytest
+test: lint typecheck jstest pytest
+
+## The web app's pure modules, with Node's own test runner.
+jstest:
+	node --test tests/js/*.test.js
 
 pytest: install
 	$(PY) -m pytest

@@ -1,0 +1,45 @@
+// The one config file (frontend/config.json) read at start: API base URL, sign-in settings, limits.
+// Local default: API at /api on the same origin, sign-in by name. A deployment writes its own config.json
+// with auth.mode "cognito" and the hosted UI domain, client id and redirect URI.
+
+export const DEFAULT_CONFIG = Object.freeze({
+  apiBaseUrl: "/api",
+  auth: Object.freeze({ mode: "local" }),
+  // The API's FILE_TOO_LARGE limit (IMGREC_MAX_UPLOAD_BYTES, 40 MiB by default): refuse bigger files early.
+  maxUploadBytes: 40 * 1024 * 1024,
+  // POST /batches takes at most this many images per call; more go through POST /batches/{id}/images.
+  maxImagesPerRequest: 500,
+  uploadConcurrency: 4,
+  defaultLanguage: "en",
+});
+
+export class ConfigError extends Error {}
+
+const COGNITO_REQUIRED = ["domain", "clientId", "redirectUri"];
+
+export function resolveConfig(raw) {
+  const merged = { ...DEFAULT_CONFIG, ...(raw ?? {}) };
+  merged.auth = { ...DEFAULT_CONFIG.auth, ...(raw?.auth ?? {}) };
+  if (!["local", "cognito"].includes(merged.auth.mode)) {
+    throw new ConfigError(`config.json: auth.mode must be "local" or "cognito", not ${merged.auth.mode}`);
+  }
+  if (merged.auth.mode === "cognito") {
+    const missing = COGNITO_REQUIRED.filter((name) => !merged.auth[name]);
+    if (missing.length) throw new ConfigError(`config.json: auth needs ${missing.join(", ")} for cognito`);
+    merged.auth.scopes = merged.auth.scopes ?? ["openid", "email"];
+  }
+  for (const name of ["maxUploadBytes", "maxImagesPerRequest", "uploadConcurrency"]) {
+    if (!Number.isInteger(merged[name]) || merged[name] < 1) {
+      throw new ConfigError(`config.json: ${name} must be a positive integer`);
+    }
+  }
+  merged.maxImagesPerRequest = Math.min(merged.maxImagesPerRequest, 500);
+  merged.apiBaseUrl = String(merged.apiBaseUrl).replace(/\/+$/, "");
+  return Object.freeze(merged);
+}
+
+export async function loadConfig(fetchImpl = fetch, url = "config.json") {
+  const response = await fetchImpl(url, { cache: "no-store" });
+  if (!response.ok) throw new ConfigError(`config.json could not be loaded (HTTP ${response.status})`);
+  return resolveConfig(await response.json());
+}
