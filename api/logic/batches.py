@@ -176,6 +176,23 @@ def submit(services: Services, owner: str, batch_id: str, job_ids: list[str] | N
     }
 
 
+def close(services: Services, owner: str, batch_id: str) -> dict[str, Any]:
+    """Give up on the uploads that never came: every job still AWAITING_UPLOAD ends FAILED with
+    UPLOAD_MISSING, so the batch can be done. Idempotent; jobs already submitted are untouched."""
+    batch = owned_batch(services, owner, batch_id)
+    waiting = [job for job in services.store.all_jobs(batch.batch_id) if job.status == JobStatus.AWAITING_UPLOAD]
+    error = JobError(ErrorCode.UPLOAD_MISSING, "the batch was closed before this image was uploaded")
+    now = iso(services.clock())
+    closed = services.store.transition_many(
+        [
+            (job, replace(job, status=JobStatus.FAILED, version=job.version + 1, updated_at=now, error=error))
+            for job in waiting
+        ]
+    )
+    logger.info("batch closed", batch_id=batch.batch_id, closed=len(closed))
+    return {"closed": [job.job_id for job in closed]}
+
+
 def get_batch(services: Services, owner: str, batch_id: str) -> BatchRecord:
     return owned_batch(services, owner, batch_id)
 

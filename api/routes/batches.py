@@ -54,6 +54,11 @@ def submit_batch(batch_id: str, services: ServicesDep) -> Response[str]:
     return json_response(202, outcome)
 
 
+@router.post("/batches/<batch_id>/close")
+def close_batch(batch_id: str, services: ServicesDep) -> Response[str]:
+    return json_response(200, batches.close(services, caller(router.current_event), batch_id))
+
+
 @router.get("/batches/<batch_id>")
 def get_batch(batch_id: str, services: ServicesDep) -> Response[str]:
     batch = batches.get_batch(services, caller(router.current_event), batch_id)

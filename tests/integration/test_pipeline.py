@@ -156,3 +156,20 @@ def test_presigned_post_policy_pins_key_size_and_type(api: ApiClient) -> None:
     assert ["content-length-range", 1, 40 * 1024 * 1024] in conditions
     assert {"Content-Type": "image/jpeg"} in conditions
     assert slot["upload"]["fields"]["key"] == f"uploads/{created['batchId']}/{slot['jobId']}"
+
+
+def test_closing_a_batch_fails_the_never_uploaded_jobs_so_it_can_be_done(api: ApiClient) -> None:
+    images = [("kept.jpg", photo_like(seed=60)), ("abandoned.jpg", photo_like(seed=61))]
+    created = api.create_batch(images)
+    kept, abandoned = created["jobs"]
+    api.upload(kept, images[0][1])
+    api.submit(created["batchId"])
+
+    closed = api.request("POST", f"/batches/{created['batchId']}/close")
+    again = api.request("POST", f"/batches/{created['batchId']}/close")
+
+    assert closed.status_code == 200 and closed.json() == {"closed": [abandoned["jobId"]]}
+    assert again.json() == {"closed": []}
+    batch = api.wait_batch(created["batchId"])
+    assert batch["counts"]["FAILED"] == 1 and batch["counts"]["SUCCEEDED"] == 1
+    assert api.job(abandoned["jobId"])["error"]["code"] == "UPLOAD_MISSING"
