@@ -45,8 +45,10 @@ class WorkerSettings(StoreSettings):
     queue_url: Annotated[str, Field(min_length=8)]
     # Pixel cap checked from the header before any decode (decompression bombs).
     max_pixels: Annotated[int, Field(ge=1_000_000, le=400_000_000)] = 100_000_000
-    # Long side of the image sent to Rekognition; 4096 keeps 40 px faces of a 1080p frame detectable.
-    max_edge: Annotated[int, Field(ge=REKOGNITION_MIN_EDGE, le=REKOGNITION_MAX_EDGE)] = 4096
+    # Long side of the image sent to Rekognition. Its face and text minimums are relative to the frame
+    # (40 px in 1920x1080, proportionally more in larger images), so fitting to ~1080p-2K loses nothing
+    # detectable, and lets libjpeg decode 12-24 MP photos at 1/2 scale (~4x faster, docs/benchmarks.md).
+    max_edge: Annotated[int, Field(ge=REKOGNITION_MIN_EDGE, le=REKOGNITION_MAX_EDGE)] = 2048
     # Concurrent calls per Rekognition API in one worker instance: a whole SQS batch (10) at once. With the
     # event source's MaximumConcurrency this caps calls in flight per API account-wide (10 x 10 = 100).
     rekognition_concurrency: Annotated[int, Field(ge=1, le=64)] = 10

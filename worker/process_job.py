@@ -138,11 +138,12 @@ async def _analyse(ctx: JobContext, job: JobRecord) -> tuple[Outcome, Normalized
         raise JobFailure(ErrorCode.EMPTY_FILE, "the uploaded file is empty")
     if size > limit:
         raise JobFailure(ErrorCode.FILE_TOO_LARGE, f"the upload is {size} bytes, over the limit of {limit}")
-    data = await ctx.objects.read(upload, limit)
+    # Download inside the slot: records waiting for a slot hold no bytes (bounded memory, docs/normalizer.md).
     async with ctx.normalize_slots:
+        data = await ctx.objects.read(upload, limit)
         with tracer.provider.in_subsegment("## normalize"):
             image = await asyncio.to_thread(ctx.normalizer, data, ctx.limits)
-    del data
+        del data
     await ctx.objects.write(
         keys.normalized_image_key(job.batch_id, job.job_id, image.extension), image.data, image.content_type
     )

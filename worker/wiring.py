@@ -6,6 +6,8 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
+from PIL import Image
+
 from imagejobs.store import AsyncJobStore
 from worker.adapters.clients import open_clients, open_sqs
 from worker.adapters.objects import ObjectStore
@@ -24,6 +26,8 @@ class Invocation:
 @asynccontextmanager
 async def open_invocation() -> AsyncIterator[Invocation]:
     settings = get_settings()
+    # Pillow's own bomb guard agrees with ours: no warning below the cap, and caps above its default work.
+    Image.MAX_IMAGE_PIXELS = settings.max_pixels
     async with open_clients() as clients:
         yield Invocation(
             jobs=JobContext(

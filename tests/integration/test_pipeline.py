@@ -44,7 +44,7 @@ def test_normalized_image_is_downloadable_and_matches_reported_size(api: ApiClie
 
     picture = Image.open(io.BytesIO(requests.get(job["image"]["url"], timeout=10).content))
     assert picture.size == (job["image"]["width"], job["image"]["height"])
-    assert max(picture.size) <= 4096
+    assert max(picture.size) <= 2048
     assert job["original"]["width"] == 5000
 
 
