@@ -35,15 +35,15 @@ os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
 os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
 os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "Imgrec")
 
-from PIL import Image  # noqa: E402
+from PIL import Image
 
-from imagejobs import keys  # noqa: E402
-from imagejobs.model import AnalysisOptions, Feature, JobStatus  # noqa: E402
-from imagejobs.records import BatchRecord, JobRecord, iso  # noqa: E402
-from local_stack import names  # noqa: E402
-from local_stack.aws import start_aws  # noqa: E402
-from local_stack.provision import provision  # noqa: E402
-from tests.support.fakes import FakeJobStore, FakeObjectStore  # noqa: E402
+from imagejobs import keys
+from imagejobs.model import AnalysisOptions, Feature, JobStatus
+from imagejobs.records import BatchRecord, JobRecord, iso
+from local_stack import names
+from local_stack.aws import start_aws
+from local_stack.provision import provision
+from tests.support.fakes import FakeJobStore, FakeObjectStore
 
 RECORDS = 10
 
@@ -158,7 +158,7 @@ class RecognizerProcess:
             probe.bind(("127.0.0.1", 0))
             port = probe.getsockname()[1]
         self.url = f"http://127.0.0.1:{port}"
-        self._process = subprocess.Popen(  # noqa: S603 - our own entry point
+        self._process = subprocess.Popen(
             [sys.executable, "-m", "local_stack.recognizer", "--port", str(port), "--backend", "stub",
              "--latency-ms", str(latency_ms)],
             stdout=subprocess.DEVNULL,
@@ -167,7 +167,7 @@ class RecognizerProcess:
         deadline = time.monotonic() + 30
         while True:
             try:
-                urllib.request.urlopen(f"{self.url}/health", timeout=1).close()  # noqa: S310 - loopback
+                urllib.request.urlopen(f"{self.url}/health", timeout=1).close()
                 return
             except OSError:
                 if time.monotonic() > deadline:
@@ -218,7 +218,6 @@ def main() -> None:
     import boto3
 
     from imagejobs.store import JobStore
-    from worker.handle_jobs import handle_batch
 
     store = JobStore(boto3.client("dynamodb"), resources.table_name)
     s3 = boto3.client("s3")
@@ -233,11 +232,15 @@ def main() -> None:
         aws.stop()
 
     print(f"machine: {platform.machine()} {os.cpu_count()} cores, Python {platform.python_version()}")
-    print(f"stub latency per call: {args.latency_ms} ms; one DetectLabels call end to end (median): {call * 1000:.0f} ms")
+    print(
+        f"stub latency per call: {args.latency_ms} ms; one DetectLabels call end to end (median): {call * 1000:.0f} ms"
+    )
     print(f"batch of {RECORDS} records x 4 features, median of {args.runs} runs:")
     for name, (c, s) in (("fakes", fakes), ("emulator", emulator)):
-        print(f"  [{name}] concurrent {c * 1000:.0f} ms = {c / call:.2f}x one call; "
-              f"sequential {s * 1000:.0f} ms; speed-up {s / c:.1f}x")
+        print(
+            f"  [{name}] concurrent {c * 1000:.0f} ms = {c / call:.2f}x one call; "
+            f"sequential {s * 1000:.0f} ms; speed-up {s / c:.1f}x"
+        )
 
 
 if __name__ == "__main__":

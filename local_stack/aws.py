@@ -12,7 +12,6 @@ from moto.server import ThreadedMotoServer
 
 from local_stack.process import wait_for_shutdown
 
-
 _DYNAMODB_LOCK = threading.RLock()
 
 
