@@ -33,7 +33,9 @@ def _missing_browser(reason: str) -> None:
     pytest.skip(f"browser tests skipped: {reason}")
 
 
-@pytest.fixture(scope="session")
+# Module scope, not session: Playwright's sync API keeps an event loop running in the main thread while it
+# lives, which would break every later test that calls asyncio.run().
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     if not CHROMIUM.exists():
         _missing_browser(f"no Chromium at {CHROMIUM} (apt-get install -y chromium, or set IMGREC_CHROMIUM)")
