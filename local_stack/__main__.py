@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import warnings
 
 from local_stack.embedded import EmbeddedStack, StackOptions
 from local_stack.process import wait_for_shutdown
@@ -25,6 +26,8 @@ def main(argv: list[str] | None = None) -> None:
     recognizer = RecognizerConfig.from_env()
     if args.recognizer:
         recognizer = RecognizerConfig(backend=args.recognizer, latency_ms=recognizer.latency_ms, tps=recognizer.tps)
+    # Requests that record no business metric (health checks) would each print Powertools' warning.
+    warnings.filterwarnings("ignore", message="No application metrics to publish")
     stack = EmbeddedStack(
         StackOptions(
             api_port=args.port,
@@ -32,7 +35,18 @@ def main(argv: list[str] | None = None) -> None:
             recognizer_port=args.recognizer_port,
             recognizer=recognizer,
         )
-    ).start()
+    )
+    try:
+        stack.start()
+    except KeyboardInterrupt:  # Ctrl-C while starting: stop what started, quietly
+        stack.stop()
+        raise SystemExit(130) from None
+    except OSError as error:  # typically a port already in use
+        stack.stop()
+        raise SystemExit(
+            f"imgrec could not start: {error}. Is another copy running? Choose ports with "
+            "--port, --aws-port and --recognizer-port."
+        ) from None
     assert stack.recognizer is not None
     lines = [
         "imgrec is running (state is in memory: it is gone when you stop).",
