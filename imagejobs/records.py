@@ -97,6 +97,13 @@ class JobRecord:
     results_key: str | None = None
     summary: dict[str, Any] | None = None
 
+    def moved_to(self, status: JobStatus, at: str, **changes: Any) -> JobRecord:
+        """The job in `status` from time `at`, one version on: what a transition writes. Any state but
+        PROCESSING holds no claim."""
+        if status is not JobStatus.PROCESSING:
+            changes = {"claim_token": None, "lease_until": None, **changes}
+        return replace(self, status=status, version=self.version + 1, updated_at=at, **changes)
+
     def to_item(self) -> AttributeMap:
         item: AttributeMap = {
             **job_key(self.job_id),

@@ -4,7 +4,6 @@ so no accepted job is left QUEUED or PROCESSING forever. The message body is log
 from __future__ import annotations
 
 import asyncio
-from dataclasses import replace
 from typing import Any
 
 from aws_lambda_powertools.utilities.data_classes import SQSRecord
@@ -28,15 +27,7 @@ async def fail_dead_letter(message: JobMessage, store: AsyncJobStore) -> bool:
         job = await store.get_job(message.job_id)
         if job is None or job.status.is_terminal:
             return False
-        failed = replace(
-            job,
-            status=JobStatus.FAILED,
-            version=job.version + 1,
-            updated_at=iso(utc_now()),
-            claim_token=None,
-            lease_until=None,
-            error=JobError(ErrorCode.INTERNAL, INTERNAL_MESSAGE),
-        )
+        failed = job.moved_to(JobStatus.FAILED, iso(utc_now()), error=JobError(ErrorCode.INTERNAL, INTERNAL_MESSAGE))
         try:
             await store.transition(job, failed)
         except StaleRecordError:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import secrets
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -94,14 +94,12 @@ async def _claim(message: JobMessage, ctx: JobContext) -> JobRecord | None:
         now = ctx.clock()
         if job.status is JobStatus.PROCESSING and (job.lease_until or 0) > now.timestamp():
             raise JobBusyError(f"job {job.job_id} is being processed by another delivery")
-        claimed = replace(
-            job,
-            status=JobStatus.PROCESSING,
-            version=job.version + 1,
+        claimed = job.moved_to(
+            JobStatus.PROCESSING,
+            iso(now),
             attempts=job.attempts + 1,
             claim_token=secrets.token_hex(8),
             lease_until=int(now.timestamp()) + ctx.settings.lease_seconds,
-            updated_at=iso(now),
         )
         try:
             return await ctx.store.transition(job, claimed)
@@ -113,14 +111,7 @@ async def _claim(message: JobMessage, ctx: JobContext) -> JobRecord | None:
 async def _release(ctx: JobContext, job: JobRecord) -> None:
     """Hand a job back to the queue state after a transient failure, so the next delivery claims it
     at once instead of waiting for the lease. Best effort: the lease covers a failed release."""
-    released = replace(
-        job,
-        status=JobStatus.QUEUED,
-        version=job.version + 1,
-        claim_token=None,
-        lease_until=None,
-        updated_at=iso(ctx.clock()),
-    )
+    released = job.moved_to(JobStatus.QUEUED, iso(ctx.clock()))
     try:
         await ctx.store.transition(job, released)
     except (StaleRecordError, TransientError) as error:
@@ -188,13 +179,9 @@ async def _detect_all(
 async def _finish(ctx: JobContext, job: JobRecord, analysed: tuple[Outcome, NormalizedImage]) -> JobRecord:
     outcome, image = analysed
     record = image.record
-    done = replace(
-        job,
-        status=outcome.status,
-        version=job.version + 1,
-        updated_at=iso(ctx.clock()),
-        claim_token=None,
-        lease_until=None,
+    done = job.moved_to(
+        outcome.status,
+        iso(ctx.clock()),
         error=outcome.error,
         feature_errors=outcome.feature_errors,
         original={
@@ -218,15 +205,7 @@ async def _finish(ctx: JobContext, job: JobRecord, analysed: tuple[Outcome, Norm
 
 async def _finish_failed(ctx: JobContext, job: JobRecord, code: ErrorCode, message: str) -> JobRecord:
     logger.info("job rejected", code=code.value, reason=message)
-    failed = replace(
-        job,
-        status=JobStatus.FAILED,
-        version=job.version + 1,
-        updated_at=iso(ctx.clock()),
-        claim_token=None,
-        lease_until=None,
-        error=JobError(code, message),
-    )
+    failed = job.moved_to(JobStatus.FAILED, iso(ctx.clock()), error=JobError(code, message))
     return await _commit(ctx, job, failed)
 
 

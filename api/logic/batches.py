@@ -6,7 +6,6 @@ import base64
 import binascii
 import json
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
@@ -111,7 +110,7 @@ def add_images(services: Services, owner: str, batch_id: str, images: list[Image
 
 def _advance(services: Services, job: JobRecord, status: JobStatus, error: JobError | None = None) -> bool:
     """Move a job on from AWAITING_UPLOAD; False when somebody else (the worker) moved it first."""
-    after = replace(job, status=status, version=job.version + 1, updated_at=iso(services.clock()), error=error)
+    after = job.moved_to(status, iso(services.clock()), error=error)
     try:
         services.store.transition(job, after)
     except StaleRecordError:
@@ -154,11 +153,7 @@ def submit(services: Services, owner: str, batch_id: str, job_ids: list[str] | N
     missing += [job.job_id for job in ready if job.job_id in refused]  # not queued: a later submit retries
     now = iso(services.clock())
     moved = services.store.transition_many(
-        [
-            (job, replace(job, status=JobStatus.QUEUED, version=job.version + 1, updated_at=now))
-            for job in ready
-            if job.job_id not in refused
-        ]
+        [(job, job.moved_to(JobStatus.QUEUED, now)) for job in ready if job.job_id not in refused]
     )
     queued = [job.job_id for job in moved]
     # The rest were claimed by the worker between our read and our write: already on their way.
@@ -184,10 +179,7 @@ def close(services: Services, owner: str, batch_id: str) -> dict[str, Any]:
     error = JobError(ErrorCode.UPLOAD_MISSING, "the batch was closed before this image was uploaded")
     now = iso(services.clock())
     closed = services.store.transition_many(
-        [
-            (job, replace(job, status=JobStatus.FAILED, version=job.version + 1, updated_at=now, error=error))
-            for job in waiting
-        ]
+        [(job, job.moved_to(JobStatus.FAILED, now, error=error)) for job in waiting]
     )
     logger.info("batch closed", batch_id=batch.batch_id, closed=len(closed))
     return {"closed": [job.job_id for job in closed]}
