@@ -4,33 +4,12 @@ from __future__ import annotations
 
 import argparse
 import logging
-import threading
 from dataclasses import dataclass
-from typing import Any
 
 from moto.server import ThreadedMotoServer
 
+from local_stack import dynamodb_fidelity
 from local_stack.process import wait_for_shutdown
-
-_DYNAMODB_LOCK = threading.RLock()
-
-
-def make_dynamodb_atomic() -> None:
-    """Serialize DynamoDB requests in the emulator. DynamoDB applies each conditional write and each
-    transaction atomically; moto's threaded server checks conditions and writes without a lock, so two
-    concurrent claims of one job could both succeed (and move the batch counters twice). Idempotent."""
-    from moto.dynamodb.responses import DynamoHandler
-
-    if getattr(DynamoHandler.call_action, "_imgrec_atomic", False):
-        return
-    unlocked = DynamoHandler.call_action
-
-    def call_action(self: DynamoHandler) -> Any:
-        with _DYNAMODB_LOCK:
-            return unlocked(self)
-
-    call_action._imgrec_atomic = True  # type: ignore[attr-defined]
-    DynamoHandler.call_action = call_action  # type: ignore[method-assign]
 
 
 @dataclass
@@ -44,7 +23,7 @@ class RunningAws:
 
 def start_aws(host: str = "127.0.0.1", port: int = 0) -> RunningAws:
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one line per emulated AWS call drowns the logs
-    make_dynamodb_atomic()
+    dynamodb_fidelity.install()
     server = ThreadedMotoServer(ip_address=host, port=port, verbose=False)
     server.start()
     bound_host, bound_port = server.get_host_and_port()
