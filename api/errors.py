@@ -35,6 +35,11 @@ class NotFoundError(ApiError):
     code = "NOT_FOUND"
 
 
+class ConflictError(ApiError):
+    status = HTTPStatus.CONFLICT
+    code = "IDEMPOTENCY_KEY_REUSED"
+
+
 class PayloadTooLargeError(ApiError):
     status = HTTPStatus.REQUEST_ENTITY_TOO_LARGE
     code = "FILE_TOO_LARGE"

@@ -22,6 +22,14 @@ def new_job_id() -> str:
     return f"j-{uuid.uuid4().hex}"
 
 
+def replayable_id(kind: str, *scope: str) -> str:
+    """An id derived from what identifies a request (caller, Idempotency-Key, position), so that repeating
+    the request names the same batch and jobs instead of creating new ones."""
+    if kind not in {"b", "j"}:
+        raise ValueError("kind is 'b' (batch) or 'j' (job)")
+    return f"{kind}-" + hashlib.sha256("\0".join(scope).encode()).hexdigest()[:32]
+
+
 def is_valid_id(value: str) -> bool:
     """Ids come back in URLs: anything not shaped like one of ours is simply not found."""
     return bool(_ID_PATTERN.match(value))

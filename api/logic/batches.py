@@ -9,12 +9,12 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from typing import Any
 
-from api.errors import BadRequestError, NotFoundError, PayloadTooLargeError
+from api.errors import BadRequestError, ConflictError, NotFoundError, PayloadTooLargeError
 from api.logic.requests import ImageSlot
 from api.logic.services import Services
 from api.logic.views import batch_view, job_views
 from imagejobs import keys
-from imagejobs.errors import ErrorCode
+from imagejobs.errors import ErrorCode, TransientError
 from imagejobs.messages import JobMessage
 from imagejobs.model import AnalysisOptions, JobStatus
 from imagejobs.observability import logger
@@ -39,12 +39,12 @@ def _check_sizes(services: Services, images: list[ImageSlot]) -> None:
 
 
 def _new_jobs(
-    services: Services, owner: str, batch: BatchRecord, images: list[ImageSlot], first_seq: int
+    services: Services, owner: str, batch: BatchRecord, images: list[ImageSlot], first_seq: int, job_ids: list[str]
 ) -> list[JobRecord]:
     now = iso(services.clock())
     return [
         JobRecord(
-            job_id=keys.new_job_id(),
+            job_id=job_id,
             batch_id=batch.batch_id,
             seq=first_seq + index,
             owner=owner,
@@ -57,8 +57,39 @@ def _new_jobs(
             updated_at=now,
             expires_at=batch.expires_at,
         )
-        for index, image in enumerate(images)
+        for index, (image, job_id) in enumerate(zip(images, job_ids, strict=True))
     ]
+
+
+def _job_ids(count: int, scope: tuple[str, ...] | None) -> list[str]:
+    """Random ids, or (for a request with an Idempotency-Key) ids derived from `scope` and the position,
+    which a repeated request derives again."""
+    if scope is None:
+        return [keys.new_job_id() for _ in range(count)]
+    return [keys.replayable_id("j", *scope, str(index)) for index in range(count)]
+
+
+def _replay(
+    services: Services, batch: BatchRecord, images: list[ImageSlot], job_ids: list[str]
+) -> list[JobRecord] | None:
+    """The jobs an earlier request with the same Idempotency-Key made (completing any it did not get to),
+    or None when there was no such request."""
+    found = {job.job_id: job for job in services.store.get_jobs(job_ids)}
+    if not found:
+        return None
+    for job_id, image in zip(job_ids, images, strict=True):
+        if job_id in found and (found[job_id].filename, found[job_id].declared_size) != (image.filename, image.size):
+            raise ConflictError("this Idempotency-Key was used for a different request; use a new key")
+    missing = [(job_id, image) for job_id, image in zip(job_ids, images, strict=True) if job_id not in found]
+    if missing:  # the earlier request stopped between two transactions
+        first_seq = services.store.reserve_seq(batch.batch_id, len(missing))
+        made = _new_jobs(services, batch.owner, batch, [i for _, i in missing], first_seq, [j for j, _ in missing])
+        try:
+            services.store.add_jobs(batch.batch_id, made)
+        except StaleRecordError as error:  # a concurrent repeat is adding them right now
+            raise TransientError("the same request is being processed; retry shortly") from error
+        found.update({job.job_id: job for job in made})
+    return [found[job_id] for job_id in job_ids]
 
 
 def _slots(services: Services, jobs: list[JobRecord]) -> list[dict[str, Any]]:
@@ -82,28 +113,52 @@ def _slots(services: Services, jobs: list[JobRecord]) -> list[dict[str, Any]]:
     return slots
 
 
-def create_batch(services: Services, owner: str, images: list[ImageSlot], options: AnalysisOptions) -> dict[str, Any]:
+def create_batch(
+    services: Services,
+    owner: str,
+    images: list[ImageSlot],
+    options: AnalysisOptions,
+    idempotency_key: str | None = None,
+) -> dict[str, Any]:
+    """A batch with one upload slot per image. With an Idempotency-Key, repeating the request (say after
+    a lost answer) returns the same batch and jobs with fresh upload forms instead of new ones."""
     _check_sizes(services, images)
     now = services.clock()
     batch = BatchRecord(
-        batch_id=keys.new_batch_id(),
+        batch_id=keys.replayable_id("b", owner, idempotency_key) if idempotency_key else keys.new_batch_id(),
         owner=owner,
         created_at=iso(now),
         options=options,
         expires_at=int((now + timedelta(days=services.settings.retention_days)).timestamp()),
     )
-    jobs = _new_jobs(services, owner, batch, images, first_seq=0)
-    services.store.create_batch(batch, jobs)
-    logger.info("batch created", batch_id=batch.batch_id, images=len(jobs))
+    job_ids = _job_ids(len(images), (batch.batch_id, idempotency_key) if idempotency_key else None)
+    existing = services.store.get_batch(batch.batch_id) if idempotency_key else None
+    if existing is None:
+        jobs = _new_jobs(services, owner, batch, images, 0, job_ids)
+        try:
+            services.store.create_batch(batch, jobs)
+        except StaleRecordError:  # the same key, concurrently: the other request made it
+            existing = services.store.get_batch(batch.batch_id)
+    if existing is not None:
+        if existing.owner != owner or existing.options != options:
+            raise ConflictError("this Idempotency-Key was used for a different request; use a new key")
+        jobs = _replay(services, existing, images, job_ids) or []
+        batch = existing
+    logger.info("batch created", batch_id=batch.batch_id, images=len(jobs), replayed=existing is not None)
     return {"batchId": batch.batch_id, "createdAt": batch.created_at, "jobs": _slots(services, jobs)}
 
 
-def add_images(services: Services, owner: str, batch_id: str, images: list[ImageSlot]) -> dict[str, Any]:
+def add_images(
+    services: Services, owner: str, batch_id: str, images: list[ImageSlot], idempotency_key: str | None = None
+) -> dict[str, Any]:
     batch = owned_batch(services, owner, batch_id)
     _check_sizes(services, images)
-    first_seq = services.store.reserve_seq(batch.batch_id, len(images))
-    jobs = _new_jobs(services, owner, batch, images, first_seq)
-    services.store.add_jobs(batch.batch_id, jobs)
+    job_ids = _job_ids(len(images), (batch.batch_id, "add", idempotency_key) if idempotency_key else None)
+    jobs = _replay(services, batch, images, job_ids) if idempotency_key else None
+    if jobs is None:
+        first_seq = services.store.reserve_seq(batch.batch_id, len(images))
+        jobs = _new_jobs(services, owner, batch, images, first_seq, job_ids)
+        services.store.add_jobs(batch.batch_id, jobs)
     logger.info("images added", batch_id=batch.batch_id, images=len(jobs))
     return {"batchId": batch.batch_id, "jobs": _slots(services, jobs)}
 

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 from typing import Annotated
 
 from aws_lambda_powertools.event_handler import Response
@@ -8,6 +9,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
 from api.adapters.clients import get_services
+from api.errors import BadRequestError
 from api.logic import batches
 from api.logic.requests import AddImagesRequest, CreateBatchRequest, SubmitRequest
 from api.logic.services import Services
@@ -18,13 +20,24 @@ from imagejobs.model import JobStatus
 from imagejobs.observability import metrics
 
 router = APIGatewayRouter()
+IDEMPOTENCY_KEY = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 ServicesDep = Annotated[Services, Depends(get_services)]
+
+
+def idempotency_key() -> str | None:
+    """The optional `Idempotency-Key` header: repeating a create with it returns what the first made."""
+    value = router.current_event.headers.get("idempotency-key")
+    if value is None:
+        return None
+    if not IDEMPOTENCY_KEY.fullmatch(value):
+        raise BadRequestError("Idempotency-Key must be 1 to 128 letters, digits or . _ : -")
+    return value
 
 
 @router.post("/batches")
 def create_batch(body: Annotated[CreateBatchRequest, Body()], services: ServicesDep) -> Response[str]:
     owner = caller(router.current_event)
-    created = batches.create_batch(services, owner, body.images, body.options)
+    created = batches.create_batch(services, owner, body.images, body.options, idempotency_key())
     metrics.add_metric(name="ImagesRegistered", unit="Count", value=len(body.images))
     return json_response(201, created)
 
@@ -40,7 +53,7 @@ def list_batches(
 
 @router.post("/batches/<batch_id>/images")
 def add_images(batch_id: str, body: Annotated[AddImagesRequest, Body()], services: ServicesDep) -> Response[str]:
-    added = batches.add_images(services, caller(router.current_event), batch_id, body.images)
+    added = batches.add_images(services, caller(router.current_event), batch_id, body.images, idempotency_key())
     metrics.add_metric(name="ImagesRegistered", unit="Count", value=len(body.images))
     return json_response(201, added)
 

@@ -173,3 +173,48 @@ def test_closing_a_batch_fails_the_never_uploaded_jobs_so_it_can_be_done(api: Ap
     batch = api.wait_batch(created["batchId"])
     assert batch["counts"]["FAILED"] == 1 and batch["counts"]["SUCCEEDED"] == 1
     assert api.job(abandoned["jobId"])["error"]["code"] == "UPLOAD_MISSING"
+
+
+def test_repeating_a_create_with_the_same_idempotency_key_returns_the_same_batch(api: ApiClient) -> None:
+    body = {"images": [{"filename": f"{i}.jpg", "contentType": "image/jpeg", "size": 10} for i in range(150)]}
+    key = {"Idempotency-Key": "run-42:create-1"}
+
+    first = api.request("POST", "/batches", json=body, headers=key).json()
+    again = api.request("POST", "/batches", json=body, headers=key).json()
+
+    assert again["batchId"] == first["batchId"]
+    assert [j["jobId"] for j in again["jobs"]] == [j["jobId"] for j in first["jobs"]]
+    assert api.batch(first["batchId"])["total"] == 150
+    other = api.request("POST", "/batches", json=body, headers={"Idempotency-Key": "run-42:create-2"}).json()
+    assert other["batchId"] != first["batchId"]
+    # Another caller's identical key names another batch.
+    bob = ApiClient(api.base_url, token="bob").request("POST", "/batches", json=body, headers=key).json()
+    assert bob["batchId"] != first["batchId"]
+
+
+def test_an_idempotency_key_reused_for_a_different_request_is_409(api: ApiClient) -> None:
+    key = {"Idempotency-Key": "reused-key"}
+    api.request("POST", "/batches", json={"images": [{"filename": "a.jpg", "size": 1}]}, headers=key)
+
+    answer = api.request("POST", "/batches", json={"images": [{"filename": "b.jpg", "size": 1}]}, headers=key)
+
+    assert answer.status_code == 409 and answer.json()["error"]["code"] == "IDEMPOTENCY_KEY_REUSED"
+    bad = api.request(
+        "POST",
+        "/batches",
+        json={"images": [{"filename": "a.jpg", "size": 1}]},
+        headers={"Idempotency-Key": "no spaces"},
+    )
+    assert bad.status_code == 400
+
+
+def test_repeating_an_add_with_the_same_idempotency_key_adds_nothing_more(api: ApiClient) -> None:
+    created = api.create_batch([("first.jpg", b"x")])
+    body = {"images": [{"filename": f"more-{i}.jpg", "size": 3} for i in range(3)]}
+    path = f"/batches/{created['batchId']}/images"
+
+    first = api.request("POST", path, json=body, headers={"Idempotency-Key": "add-1"}).json()
+    again = api.request("POST", path, json=body, headers={"Idempotency-Key": "add-1"}).json()
+
+    assert [j["jobId"] for j in again["jobs"]] == [j["jobId"] for j in first["jobs"]]
+    assert api.batch(created["batchId"])["total"] == 4
