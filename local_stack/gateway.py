@@ -10,6 +10,7 @@ import argparse
 import base64
 import json
 import mimetypes
+import sys
 import threading
 import time
 import uuid
@@ -191,9 +192,18 @@ class RunningGateway:
         self.thread.join(timeout=5)
 
 
+class _GatewayServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A client that hangs up mid-answer (Ctrl-C in the CLI, a closed tab) is not the gateway's error.
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            return
+        super().handle_error(request, client_address)
+
+
 def start_gateway(gateway: Gateway, host: str = "127.0.0.1", port: int = 0) -> RunningGateway:
-    server = ThreadingHTTPServer((host, port), _request_handler(gateway))
-    server.daemon_threads = True
+    server = _GatewayServer((host, port), _request_handler(gateway))
     thread = threading.Thread(target=server.serve_forever, name="gateway", daemon=True)
     thread.start()
     bound_host, bound_port = server.server_address[:2]
