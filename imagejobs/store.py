@@ -67,6 +67,19 @@ def _stale(error: ClientError) -> StaleRecordError:
     return StaleCancellationError(str(error), failed)
 
 
+def _retry_delay(error: ClientError, attempt: int) -> float:
+    """How long to wait before retrying a failed call, or the error it stands for when retrying is pointless
+    (both stores' retry loops share this one decision)."""
+    kind = _classify(error)
+    if kind is None:
+        raise error
+    if kind is StaleRecordError:
+        raise _stale(error) from error
+    if attempt == _CONFLICT_ATTEMPTS - 1:
+        raise TransientError(str(error)) from error
+    return _backoff(attempt)
+
+
 def _backoff(attempt: int) -> float:
     return float(min(1.0, 0.02 * 2**attempt) * random.uniform(0.5, 1.0))  # noqa: S311 - jitter, not crypto
 
@@ -88,14 +101,7 @@ class JobStore:
             try:
                 return getattr(self._client, operation)(**request)
             except ClientError as error:
-                kind = _classify(error)
-                if kind is None:
-                    raise
-                if kind is StaleRecordError:
-                    raise _stale(error) from error
-                if attempt == _CONFLICT_ATTEMPTS - 1:
-                    raise TransientError(str(error)) from error
-                time.sleep(_backoff(attempt))
+                time.sleep(_retry_delay(error, attempt))
         raise AssertionError("unreachable")
 
     def get_job(self, job_id: str) -> JobRecord | None:
@@ -197,14 +203,7 @@ class AsyncJobStore:
             try:
                 return await getattr(self._client, operation)(**request)
             except ClientError as error:
-                kind = _classify(error)
-                if kind is None:
-                    raise
-                if kind is StaleRecordError:
-                    raise _stale(error) from error
-                if attempt == _CONFLICT_ATTEMPTS - 1:
-                    raise TransientError(str(error)) from error
-                await asyncio.sleep(_backoff(attempt))
+                await asyncio.sleep(_retry_delay(error, attempt))
         raise AssertionError("unreachable")
 
     async def get_job(self, job_id: str) -> JobRecord | None:
