@@ -9,7 +9,12 @@ PY := $(VENV)/bin/python
 export UV_PROJECT_ENVIRONMENT := $(abspath $(VENV))
 export UV_PYTHON := $(PYTHON)
 
-PHONY: install up test jstest pytest lint format typecheck bench lock clean infra-lint deploy destroy
+.DEFAULT_GOAL := help
+.PHONY: help install up test jstest pytest lint format typecheck contract bench lock clean infra-lint deploy destroy
+
+## List the targets.
+help:
+	@awk '/^## /{if (!doc) doc=substr($$0,4); next} /^[a-z][a-z-]*:/{if (doc) printf "  %-12s %s\n", substr($$1,1,length($$1)-1), doc; doc=""}' $(MAKEFILE_LIST)
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -38,9 +43,15 @@ jstest:
 pytest: install
 	$(PY) -m pytest
 
+## Format and lint checks, the infrastructure checks, and the generated contract files being current.
 lint: install infra-lint
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/ruff check .
+	$(PY) -m api.publish --check
+
+## Regenerate docs/openapi.json, frontend/js/contract.js and imgrec/contract.py from the code.
+contract: install
+	$(PY) -m api.publish
 
 format: install
 	$(VENV)/bin/ruff format .

@@ -16,7 +16,8 @@ from types import FrameType
 from typing import Any, TextIO
 
 from imgrec.analyze import AnalyzeConfig, AnalyzeRun, Interrupted, Outcome, fingerprint
-from imgrec.client import FEATURES, MAX_IMAGES_PER_CALL, AnalysisRequest, ImgrecClient
+from imgrec.client import MAX_IMAGES_PER_CALL, AnalysisRequest, ImgrecClient
+from imgrec.contract import FEATURES, STATUSES
 from imgrec.errors import ApiError, ImgrecClientError, TransportError, UploadRejected
 from imgrec.progress import Display, LogDisplay, Progress, TerminalDisplay
 from imgrec.results import ResultWriter, job_row
@@ -231,7 +232,7 @@ def _status(client: ImgrecClient, batch_id: str, out: TextIO) -> int:
         f"batch {batch.get('batchId', batch_id)}: {batch.get('total', 0)} images, "
         f"{'done' if batch.get('done') else 'in progress'}\n"
     )
-    for name in ("AWAITING_UPLOAD", "QUEUED", "PROCESSING", "SUCCEEDED", "PARTIAL", "FAILED"):
+    for name in STATUSES:
         out.write(f"  {name:<16}{counts.get(name, 0)}\n")
     return EXIT_OK
 

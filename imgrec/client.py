@@ -19,12 +19,12 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote, urlencode
 
+from imgrec.contract import MAX_IMAGES_PER_REQUEST
 from imgrec.errors import ApiError, TransportError, UploadRejected
 from imgrec.multipart import MultipartFile
 from imgrec.transport import Body, HttpResponse, HttpTransport, Transport
 
-FEATURES = ("LABELS", "FACES", "TEXT", "MODERATION")
-MAX_IMAGES_PER_CALL = 500
+MAX_IMAGES_PER_CALL = MAX_IMAGES_PER_REQUEST
 
 Json = dict[str, Any]
 

@@ -10,10 +10,12 @@ import tempfile
 from collections.abc import Mapping, Sequence
 from typing import Any, TextIO
 
+from imgrec.contract import TERMINAL_STATUSES
+
 FIELDS = ("path", "jobId", "status", "errorCode", "errorMessage", "labels", "faceCount", "text", "moderation")
 TOP_LABELS = 5
 SUCCEEDED = "SUCCEEDED"
-TERMINAL = frozenset({"SUCCEEDED", "PARTIAL", "FAILED"})
+TERMINAL = frozenset(TERMINAL_STATUSES)
 LOCAL_FAILURE = "FAILED"  # the status of a file reported by the client itself (never sent)
 
 Row = dict[str, Any]

@@ -27,7 +27,7 @@ from local_stack.process import wait_for_shutdown
 
 API_PREFIX = "/api"
 MAX_BODY_BYTES = 10 * 1024 * 1024  # API Gateway REST payload limit
-PUBLIC_PATHS = frozenset({"/health", "/openapi.json"})
+PUBLIC_PATHS = frozenset({"/health", "/openapi.json", "/docs"})
 FRONTEND_DIR = Path(__file__).resolve().parent.parent / "frontend"
 
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
@@ -145,8 +145,21 @@ def _json(status: int, body: Any) -> tuple[int, dict[str, str], bytes]:
     return int(status), {"Content-Type": "application/json"}, json.dumps(body).encode()
 
 
+class _AnyMethod(BaseHTTPRequestHandler):
+    """Every method (TRACE, QUERY, …) is served, as API Gateway's ANY does: the API answers 405 where a path
+    has no such method, where http.server would answer 501."""
+
+    def _serve(self) -> None:
+        raise NotImplementedError
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("do_"):
+            return self._serve
+        raise AttributeError(name)
+
+
 def _request_handler(gateway: Gateway) -> type[BaseHTTPRequestHandler]:
-    class RequestHandler(BaseHTTPRequestHandler):
+    class RequestHandler(_AnyMethod):
         protocol_version = "HTTP/1.1"
 
         def _serve(self) -> None:

@@ -2,6 +2,7 @@
 // and re-renders the views. I/O goes through ApiClient and the injected upload sender.
 import { ApiError, ApiClient, NETWORK_ERROR, retryAfterMs } from "./api.js";
 import { Session } from "./auth.js";
+import { MAX_IMAGES_PER_REQUEST } from "./contract.js";
 import { filesFromDrop, filesFromInput } from "./drop.js";
 import { exportFilename, jobsToCsv, jobsToJson } from "./export.js";
 import { chunk, partitionFiles } from "./files.js";
@@ -247,7 +248,7 @@ export class App {
     const generation = this.generation;
     const total = { queued: [], missing: [], alreadySubmitted: [] };
     try {
-      for (const part of chunk(jobIds, 500)) {
+      for (const part of chunk(jobIds, MAX_IMAGES_PER_REQUEST)) {
         const answer = await this.api.submit(this.state.batch.batchId, part);
         for (const key of Object.keys(total)) total[key].push(...(answer[key] ?? []));
         for (const id of part) this.state.submittedIds.add(id);

@@ -1,6 +1,7 @@
 // The one config file (frontend/config.json) read at start: API base URL, sign-in settings, limits.
 // Local default: API at /api on the same origin, sign-in by name. A deployment writes its own config.json
 // with auth.mode "cognito" and the hosted UI domain, client id and redirect URI.
+import { MAX_IMAGES_PER_REQUEST } from "./contract.js";
 
 export const DEFAULT_CONFIG = Object.freeze({
   apiBaseUrl: "/api",
@@ -8,7 +9,7 @@ export const DEFAULT_CONFIG = Object.freeze({
   // The API's FILE_TOO_LARGE limit (IMGREC_MAX_UPLOAD_BYTES, 40 MiB by default): refuse bigger files early.
   maxUploadBytes: 40 * 1024 * 1024,
   // POST /batches takes at most this many images per call; more go through POST /batches/{id}/images.
-  maxImagesPerRequest: 500,
+  maxImagesPerRequest: MAX_IMAGES_PER_REQUEST,
   uploadConcurrency: 4,
   defaultLanguage: "en",
 });
@@ -33,7 +34,7 @@ export function resolveConfig(raw) {
       throw new ConfigError(`config.json: ${name} must be a positive integer`);
     }
   }
-  merged.maxImagesPerRequest = Math.min(merged.maxImagesPerRequest, 500);
+  merged.maxImagesPerRequest = Math.min(merged.maxImagesPerRequest, MAX_IMAGES_PER_REQUEST);
   merged.apiBaseUrl = String(merged.apiBaseUrl).replace(/\/+$/, "");
   return Object.freeze(merged);
 }

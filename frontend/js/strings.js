@@ -283,15 +283,5 @@ export const STRINGS = {
   },
 };
 
-// The job error codes of the REST contract (design/API.md); each one has a sentence in every language.
-export const ERROR_CODES = [
-  "UPLOAD_MISSING",
-  "FILE_TOO_LARGE",
-  "EMPTY_FILE",
-  "UNSUPPORTED_FORMAT",
-  "DECODE_ERROR",
-  "TOO_SMALL",
-  "TOO_MANY_PIXELS",
-  "FEATURE_FAILED",
-  "INTERNAL",
-];
+// The job error codes of the REST contract (generated from the service): each has a sentence in every language.
+export { ERROR_CODES } from "./contract.js";
