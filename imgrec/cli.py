@@ -149,9 +149,23 @@ def _explain_api_error(error: ApiError) -> str:
         return f"the API refused the token ({what}). Set IMGREC_TOKEN or pass --token."
     if error.status == 404:
         return f"{what} (check the id, and that it belongs to this token's user)"
+    if error.status == 429:
+        wait = f" in {_duration(error.retry_after)}" if error.retry_after else " later"
+        return (
+            f"you have reached a usage limit of this deployment: {error.message.rstrip('.')}. "
+            f"Re-run the same command{wait}; it resumes where it stopped."
+        )
     if error.is_transient:
         return f"the API is failing ({what}). Try again later; the run resumes where it stopped."
     return f"the API refused the request: {what}"
+
+
+def _duration(seconds: float) -> str:
+    if seconds >= 5400:
+        return f"{round(seconds / 3600)} hours"
+    if seconds >= 90:
+        return f"{round(seconds / 60)} minutes"
+    return f"{max(1, round(seconds))} seconds"
 
 
 def _sigterm_as_interrupt() -> None:

@@ -333,7 +333,7 @@ def _api_error(response: HttpResponse) -> ApiError:
         data = None
     error = data.get("error") if isinstance(data, dict) else None
     if isinstance(error, dict) and "code" in error:
-        return ApiError(response.status, str(error["code"]), str(error.get("message", "")))
+        return ApiError(response.status, str(error["code"]), str(error.get("message", "")), _retry_after(response))
     text = response.body[:200].decode("utf-8", "replace").strip()
     return ApiError(response.status, f"HTTP_{response.status}", text or "no error details")
 

@@ -137,9 +137,12 @@ export const STRINGS = {
     "error.TOO_MANY_PIXELS": "The image has too many pixels to be processed safely.",
     "error.FEATURE_FAILED": "This analysis failed for the image; the other results are still shown.",
     "error.INTERNAL": "Something went wrong on our side while analysing this image. Try it again later.",
+    "error.THROTTLED": "The recognition service stayed too busy for hours to analyse this image. Submit it again later.",
     "error.unknown": "The analysis failed ({code}).",
 
     "api.error": "The service answered: {message} ({code})",
+    "api.quotaExceeded": "You have reached a usage limit: {message} You can go on in {wait}.",
+    "api.rateLimited": "Too many requests in a short time. Wait {wait}, then try again.",
     "api.network": "The service could not be reached. Check your connection and try again.",
     "api.dismiss": "Dismiss",
   },
@@ -275,9 +278,13 @@ export const STRINGS = {
     "error.TOO_MANY_PIXELS": "L’image a trop de pixels pour être traitée sans risque.",
     "error.FEATURE_FAILED": "Cette analyse a échoué pour l’image ; les autres résultats restent affichés.",
     "error.INTERNAL": "Un problème est survenu de notre côté pendant l’analyse. Réessayez plus tard.",
+    "error.THROTTLED":
+      "Le service de reconnaissance est resté saturé pendant des heures. Soumettez l’image de nouveau plus tard.",
     "error.unknown": "L’analyse a échoué ({code}).",
 
     "api.error": "Le service a répondu : {message} ({code})",
+    "api.quotaExceeded": "Vous avez atteint une limite d’utilisation : {message} Vous pourrez continuer dans {wait}.",
+    "api.rateLimited": "Trop de requêtes en peu de temps. Attendez {wait}, puis réessayez.",
     "api.network": "Le service est injoignable. Vérifiez votre connexion et réessayez.",
     "api.dismiss": "Fermer",
   },

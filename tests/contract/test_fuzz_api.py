@@ -49,7 +49,9 @@ def test_the_api_holds_to_its_openapi_document(stack: object) -> None:
         str(Path(os.environ.get("TMPDIR", "/tmp")) / "imgrec-schemathesis"),
     ]
     env = {**os.environ, "SCHEMATHESIS_HOOKS": "tests.contract.fuzz_hooks"}
-    run = subprocess.run(command, capture_output=True, text=True, timeout=600, env=env, cwd=HERE.parent.parent)
+    run = subprocess.run(
+        command, check=False, capture_output=True, text=True, timeout=600, env=env, cwd=HERE.parent.parent
+    )
 
     assert run.returncode == 0, run.stdout[-20000:] + run.stderr[-5000:]
     assert "No issues found" in run.stdout

@@ -12,7 +12,11 @@ from tests.support.images import photo_like
 
 def test_location_of_a_single_image_job_resolves(api: ApiClient) -> None:
     answer = api.request(
-        "POST", "/images", data=photo_like(seed=71), headers={"Content-Type": "image/jpeg"}, params={"features": "LABELS"}
+        "POST",
+        "/images",
+        data=photo_like(seed=71),
+        headers={"Content-Type": "image/jpeg"},
+        params={"features": "LABELS"},
     )
 
     assert answer.status_code == 202, answer.text

@@ -120,7 +120,11 @@ class FakeRepository:
         if len(mine) <= limit:
             return page, None
         last = page[-1]
-        return page, {**records.batch_key(last.batch_id), "batchOwner": {"S": owner}, "createdAt": {"S": last.created_at}}
+        return page, {
+            **records.batch_key(last.batch_id),
+            "batchOwner": {"S": owner},
+            "createdAt": {"S": last.created_at},
+        }
 
     def reserve_daily_images(self, owner: str, day: str, count: int, limit: int, expires_at: int) -> bool:
         used = self.daily.get((owner, day), 0)
