@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import Field
+from pydantic import ConfigDict, Field
 
 from api.models.base import ApiModel
 from imagejobs.errors import ErrorCode
@@ -59,6 +59,28 @@ StatusCounts = Annotated[
 
 
 class Batch(ApiModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "batchId": "b-9e8d7c6b5a4f4e3d8c2b1a0f9e8d7c6b",
+                    "createdAt": "2026-11-27T10:00:00.000Z",
+                    "options": {"features": ["LABELS"], "minConfidence": 55.0, "maxLabels": 50},
+                    "total": 3,
+                    "counts": {
+                        "AWAITING_UPLOAD": 0,
+                        "QUEUED": 1,
+                        "PROCESSING": 1,
+                        "SUCCEEDED": 1,
+                        "PARTIAL": 0,
+                        "FAILED": 0,
+                    },
+                    "done": False,
+                }
+            ]
+        }
+    )
+
     batch_id: str
     created_at: str
     options: AnalysisOptions

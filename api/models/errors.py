@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import Field
+from pydantic import ConfigDict, Field
 
 from api.errors import ApiErrorCode
 from api.models.base import ApiModel
@@ -23,6 +23,12 @@ class ErrorDetail(ApiModel):
 
 
 class ErrorEnvelope(ApiModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"error": {"code": "NOT_FOUND", "message": "no batch 'b-0123'"}}],
+        }
+    )
+
     error: ErrorDetail
 
     @classmethod

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import Field
+from pydantic import ConfigDict, Field
+from pydantic.config import JsonDict
 
 from api.models.base import OMITTED_WHEN_NONE, ApiModel
 from imagejobs.errors import ErrorCode
@@ -51,7 +52,39 @@ class Summary(ApiModel):
     moderation: list[str] | None = OMITTED_WHEN_NONE
 
 
+JOB_EXAMPLE: JsonDict = {
+    "jobId": "j-4f1c2e0b9a8d4c6e8f7a6b5c4d3e2f1a",
+    "batchId": "b-9e8d7c6b5a4f4e3d8c2b1a0f9e8d7c6b",
+    "filename": "cat.jpg",
+    "status": "SUCCEEDED",
+    "createdAt": "2026-11-27T10:00:00.000Z",
+    "updatedAt": "2026-11-27T10:00:03.412Z",
+    "options": {"features": ["LABELS"], "minConfidence": 55.0, "maxLabels": 50},
+    "error": None,
+    "image": {"width": 2016, "height": 1512, "url": "https://bucket.s3.amazonaws.com/derived/…/normalized.jpg?X-Amz-…"},
+    "original": {"width": 4032, "height": 3024, "format": "JPEG", "bytes": 2811034},
+    "results": {
+        "labels": [
+            {
+                "Name": "Cat",
+                "Confidence": 98.1,
+                "Instances": [],
+                "Parents": [{"Name": "Animal"}, {"Name": "Pet"}],
+                "Aliases": [],
+                "Categories": [{"Name": "Animals and Pets"}],
+            }
+        ]
+    },
+    "featureErrors": None,
+    "attempts": 1,
+    "summary": {"labels": ["Cat", "Pet", "Animal"]},
+    "resultsExpired": False,
+}
+
+
 class Job(ApiModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [JOB_EXAMPLE]})
+
     job_id: str
     batch_id: str
     filename: str

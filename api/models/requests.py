@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import BeforeValidator, Field, StringConstraints
+from pydantic import BeforeValidator, ConfigDict, Field, StringConstraints
 
 from api.models.base import ApiModel
 from imagejobs.limits import MAX_IMAGES_PER_REQUEST
@@ -28,6 +28,20 @@ class ImageSlot(ApiModel):
 
 
 class CreateBatchRequest(ApiModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "images": [
+                        {"filename": "cat.jpg", "contentType": "image/jpeg", "size": 482113},
+                        {"filename": "receipt.png", "contentType": "image/png", "size": 1203334},
+                    ],
+                    "options": {"features": ["LABELS", "TEXT"], "minConfidence": 60, "maxLabels": 20},
+                }
+            ]
+        }
+    )
+
     images: Annotated[list[ImageSlot], Field(min_length=1, max_length=MAX_IMAGES_PER_REQUEST)]
     options: AnalysisOptions = AnalysisOptions()
 
@@ -37,6 +51,8 @@ class AddImagesRequest(ApiModel):
 
 
 class SubmitRequest(ApiModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{}, {"jobIds": ["j-4f1c2e0b9a8d4c6e8f7a6b5c4d3e2f1a"]}]})
+
     job_ids: Annotated[
         list[JobId] | None,
         Field(max_length=MAX_IMAGES_PER_REQUEST, description="Default: every job of the batch."),
