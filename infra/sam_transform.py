@@ -67,12 +67,19 @@ def with_placeholder_images(template: dict[str, Any]) -> dict[str, Any]:
     return result
 
 
-def transform_template(template: dict[str, Any]) -> dict[str, Any]:
+def transform_template(template: dict[str, Any], parameter_values: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The CloudFormation that `sam deploy` would create; SAM resolves a few properties (the deployment
+    preset) from parameter values at transform time, so a parameter set may be given."""
     from samtranslator.model.exceptions import InvalidDocumentException  # type: ignore[import-untyped]
     from samtranslator.translator.transform import transform  # type: ignore[import-untyped]
 
     os.environ.setdefault("AWS_DEFAULT_REGION", FAKE_REGION)
-    parameters = {"AWS::Region": FAKE_REGION, "AWS::AccountId": FAKE_ACCOUNT_ID, "AWS::Partition": "aws"}
+    parameters = {
+        **(parameter_values or {}),
+        "AWS::Region": FAKE_REGION,
+        "AWS::AccountId": FAKE_ACCOUNT_ID,
+        "AWS::Partition": "aws",
+    }
     try:
         cloudformation: dict[str, Any] = transform(with_placeholder_images(template), parameters, _NoManagedPolicies())
     except InvalidDocumentException as error:

@@ -104,7 +104,7 @@ def test_the_trigger_returns_the_event_unchanged_for_an_allowed_address(handler:
 def test_the_trigger_refuses_with_the_reason_and_counts_the_refusal_for_its_version(
     handler: Any, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    with pytest.raises(SignUpRefusedError, match="gmail.com is not one of them"):
+    with pytest.raises(SignUpRefusedError, match=r"gmail\.com is not one of them"):
         handler.lambda_handler(_event("mallory@gmail.com"), _context())
 
     lines = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith("{")]
