@@ -15,8 +15,10 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from api.logic.sign_up import SignUpRefusedError, check_sign_up
 from api.sign_up_settings import get_domain_rule
 
-logger = Logger()
-metrics = Metrics()
+# The rollback alarm of this function's releases names this service (infra/template.yaml).
+SERVICE = "imgrec-sign-up"
+logger = Logger(service=SERVICE)
+metrics = Metrics(service=SERVICE)
 
 
 def _domain_of(address: str) -> str:

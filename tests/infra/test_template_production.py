@@ -384,6 +384,22 @@ def test_sign_up_for_anyone_needs_no_trigger() -> None:
     }
 
 
+def test_the_sign_up_rollback_alarm_subtracts_the_refusals_the_check_really_reports() -> None:
+    from api import handle_pre_sign_up
+
+    resources = deployed("sign-up-for-domains").resources
+    alarm = resources["PreSignUpNewVersionCrashesAlarm"]["Properties"]
+    metrics = {m["Id"]: m for m in alarm["Metrics"]}
+    refused = metrics["refused"]["MetricStat"]["Metric"]
+    assert refused["MetricName"] == "SignUpsRefused"
+    assert {d["Name"]: d["Value"] for d in refused["Dimensions"]}["service"] == handle_pre_sign_up.SERVICE
+    version = resources["PreSignUpFunctionAliaslive"]["Properties"]["FunctionVersion"]
+    assert {"Name": "function_version", "Value": version} in refused["Dimensions"]
+    assert metrics["crashes"]["Expression"] == "errors - FILL(refused, 0)"
+    env = resources["PreSignUpFunction"]["Properties"]["Environment"]["Variables"]
+    assert env["POWERTOOLS_SERVICE_NAME"] == handle_pre_sign_up.SERVICE
+
+
 def test_the_sign_up_check_may_only_write_its_logs() -> None:
     role = deployed("sign-up-for-domains").resources["PreSignUpRole"]["Properties"]
     actions = {a for p in role["Policies"] for s in p["PolicyDocument"]["Statement"] for a in s["Action"]}

@@ -111,6 +111,6 @@ def test_the_trigger_refuses_with_the_reason_and_counts_the_refusal_for_its_vers
     [emf] = [line for line in lines if "_aws" in line]
     assert emf["SignUpsRefused"] == [1.0] or emf["SignUpsRefused"] == 1.0
     assert emf["function_version"] == "7"
-    assert emf["service"] == "imgrec-sign-up"
+    assert emf["service"] == handler.SERVICE
     # The address itself is never logged, only its domain.
     assert "mallory" not in json.dumps(lines)
