@@ -172,10 +172,16 @@ def test_csp_allows_exactly_the_api_the_upload_bucket_and_cognito() -> None:
     assert "'unsafe-inline'" not in json.dumps(csp) and "'unsafe-eval'" not in json.dumps(csp)
 
 
-def test_the_upload_urls_the_api_signs_are_allowed_by_the_csp() -> None:
+def test_the_upload_urls_the_api_signs_are_allowed_by_the_csp(monkeypatch: pytest.MonkeyPatch) -> None:
     """boto3 (the API's pinned version) decides the upload URL's host: the CSP must allow that exact origin."""
+    import os
+
     import boto3
     from botocore.config import Config
+
+    # As in Lambda: no endpoint override (other tests point boto3 at the local emulator through these).
+    for name in [name for name in os.environ if name.startswith("AWS_ENDPOINT_URL")]:
+        monkeypatch.delenv(name)
 
     evaluation = deployed("single-region")
     bucket = evaluation.render(evaluation.resources["ImagesBucket"]["Properties"]["BucketName"])
