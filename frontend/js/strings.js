@@ -25,6 +25,16 @@ export const STRINGS = {
     "auth.nameRequired": "Enter a name to sign in.",
     "auth.callbackFailed": "Sign-in did not complete: {reason}",
     "auth.sessionExpired": "Your session has ended. Sign in again.",
+    "signUp.title": "New here?",
+    "signUp.emailLabel": "Your e-mail address",
+    "signUp.create": "Create an account",
+    "signUp.hint": "You will choose a password on the sign-up page and confirm your address with a code sent to it.",
+    "signUp.domains": "Accounts are for e-mail addresses at {domains}.",
+    "signUp.anySubdomain": "any sub-domain of {domain}",
+    "signUp.or": " or ",
+    "signUp.refused":
+      "{domain} is not accepted here: accounts are for e-mail addresses at {domains}. Ask the people who run this service to create an account for you.",
+    "signUp.notAnAddress": "Enter an e-mail address, such as name@example.com.",
 
     "pick.title": "1. Choose images",
     "pick.dropHint": "Drop images or a whole folder here",
@@ -164,6 +174,17 @@ export const STRINGS = {
     "auth.nameRequired": "Saisissez un nom pour vous connecter.",
     "auth.callbackFailed": "La connexion n’a pas abouti : {reason}",
     "auth.sessionExpired": "Votre session a expiré. Reconnectez-vous.",
+    "signUp.title": "Nouveau ici ?",
+    "signUp.emailLabel": "Votre adresse e-mail",
+    "signUp.create": "Créer un compte",
+    "signUp.hint":
+      "Vous choisirez un mot de passe sur la page d’inscription et confirmerez votre adresse avec un code qui lui sera envoyé.",
+    "signUp.domains": "Les comptes sont réservés aux adresses e-mail de {domains}.",
+    "signUp.anySubdomain": "tout sous-domaine de {domain}",
+    "signUp.or": " ou ",
+    "signUp.refused":
+      "{domain} n’est pas accepté ici : les comptes sont réservés aux adresses e-mail de {domains}. Demandez aux responsables de ce service de vous créer un compte.",
+    "signUp.notAnAddress": "Saisissez une adresse e-mail, par exemple nom@exemple.fr.",
 
     "pick.title": "1. Choisir les images",
     "pick.dropHint": "Déposez des images ou un dossier entier ici",

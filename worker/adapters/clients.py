@@ -18,13 +18,13 @@ _SESSION = aioboto3.Session()
 # path (worker/handle_jobs.py), never in a function timeout (tests/unit/worker/test_client_budgets.py).
 # Throttling is expected at volume: botocore's adaptive mode rate-limits the client and retries.
 REKOGNITION_CONFIG = AioConfig(
-    retries={"mode": "adaptive", "max_attempts": 4},
+    retries={"mode": "adaptive", "total_max_attempts": 4},
     connect_timeout=2,
     read_timeout=15,
     max_pool_connections=64,
 )
 AWS_CONFIG = AioConfig(
-    retries={"mode": "standard", "max_attempts": 4},
+    retries={"mode": "standard", "total_max_attempts": 4},
     connect_timeout=2,
     read_timeout=10,
     max_pool_connections=64,
