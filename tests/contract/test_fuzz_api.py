@@ -15,12 +15,13 @@ from pathlib import Path
 import pytest
 
 HERE = Path(__file__).parent
+ROOT = HERE.parent.parent
 SEED = os.environ.get("IMGREC_FUZZ_SEED", "2")
 EXAMPLES = os.environ.get("IMGREC_FUZZ_EXAMPLES", "20")
 
 
 @pytest.mark.slow
-def test_the_api_holds_to_its_openapi_document(stack: object) -> None:
+def test_the_api_holds_to_its_openapi_document(stack: object, tmp_path: Path) -> None:
     api_url = stack.api_url  # type: ignore[attr-defined]
     command = [
         str(Path(sys.executable).with_name("st")),
