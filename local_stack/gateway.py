@@ -85,6 +85,7 @@ class Gateway:
     handler: Handler
     frontend_dir: Path = FRONTEND_DIR
     extra_health: dict[str, Any] = field(default_factory=dict)
+    _environment: threading.Lock = field(default_factory=threading.Lock)
 
     def handle_api(
         self, method: str, raw_path: str, headers: dict[str, str], body: bytes
@@ -103,7 +104,10 @@ class Gateway:
                 },
             )
         event = build_event(method, raw_path, headers, body, caller)
-        answer = self.handler(event, LocalLambdaContext(function_name="imgrec-api", timeout_seconds=29))
+        # One request at a time, as in one Lambda execution environment: the resolver keeps the current
+        # request in its own attributes, so two threads inside it at once would mix their requests up.
+        with self._environment:
+            answer = self.handler(event, LocalLambdaContext(function_name="imgrec-api", timeout_seconds=29))
         status = int(answer.get("statusCode", 502))
         out_headers = {k: v for k, v in (answer.get("headers") or {}).items()}
         for name, values in (answer.get("multiValueHeaders") or {}).items():
