@@ -33,7 +33,9 @@ def _alive(pid: int) -> bool:
 
 @pytest.fixture(scope="module")
 def sandbox() -> Iterator[SandboxedNormalizer]:
-    running = SandboxedNormalizer(NormalizeBudget(cpu_seconds=1, memory_mb=384), processes=2)
+    # A generous wall-clock deadline, so on a loaded machine it is the CPU limit that stops the bomb (the
+    # deadline has a test of its own, with a child that hangs).
+    running = SandboxedNormalizer(NormalizeBudget(cpu_seconds=1, memory_mb=384, wall_seconds=120), processes=2)
     started = running.pids
     try:
         yield running

@@ -70,11 +70,11 @@ def _serve(requests: BinaryIO, replies: BinaryIO, cpu_seconds: int, memory_mb: i
         header, data = request
         # Acknowledged before any work: a child that dies before this frame never saw the image.
         _send(replies, {"kind": "accepted"})
-        limits = limits_from_json(header["limits"])
-        Image.MAX_IMAGE_PIXELS = limits.max_pixels  # Pillow's own bomb guard agrees with the cap
-        _arm_cpu_limit(cpu_seconds)
         meter = _Meter()
         try:
+            limits = limits_from_json(header["limits"])
+            Image.MAX_IMAGE_PIXELS = limits.max_pixels  # Pillow's own bomb guard agrees with the cap
+            _arm_cpu_limit(cpu_seconds)
             image = normalize(data, limits)
         except JobFailure as failure:
             _send(replies, {"kind": "failed", "code": failure.code.value, "message": failure.message, **meter.read()})
@@ -85,9 +85,8 @@ def _serve(requests: BinaryIO, replies: BinaryIO, cpu_seconds: int, memory_mb: i
             _send(replies, {**failed, "exiting": True, **meter.read()})
             return
         except Exception as error:  # answered with its traceback; the parent logs it and fails the job
-            _send(
-                replies, {"kind": "crashed", "error": repr(error), "traceback": traceback.format_exc(), "exiting": True}
-            )
+            crashed = {"kind": "crashed", "error": repr(error), "traceback": traceback.format_exc()}
+            _send(replies, {**crashed, "exiting": True})
             return
         del data
         _send(replies, {"kind": "ok", "image": image_to_json(image), **meter.read()}, image.data)
