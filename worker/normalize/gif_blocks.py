@@ -1,7 +1,7 @@
 """GIF block walk: frames counted and extension data bounded before Pillow parses anything.
 
 Pillow reads every extension sub-block in Python and keeps a comment's sub-blocks in a list: a 40 MB GIF
-whose comment comes in 1-byte sub-blocks takes ~9 s and ~1.8 GB to open (docs/normalizer.md). This walk
+whose comment comes in 1-byte sub-blocks takes 5-9 s of CPU and ~1.7 GB to open (docs/benchmarks.md). This walk
 counts the same bytes with a bound on each count, so such a file is refused before Pillow sees it.
 """
 
@@ -14,7 +14,7 @@ from imagejobs.errors import ErrorCode, JobFailure
 MiB = 1024 * 1024
 # Comments, application data (NETSCAPE looping, XMP, ICC) and plain-text extensions, as stored.
 MAX_EXTENSION_BYTES = 1 * MiB
-# A 1 MB XMP packet, which GIF writers store as raw bytes, walks as ~13,000 "sub-blocks".
+# A 1 MB XMP packet, which GIF writers store as raw bytes, walks as ~11,000 "sub-blocks".
 MAX_EXTENSION_SUB_BLOCKS = 65_536
 # Only the first frame is decoded (by Pillow's C decoder); past these the frame count is "at least". 200,000
 # sub-blocks of 255 bytes are more than an upload holds; of 1 byte, ~0.1 s of this walk.

@@ -25,6 +25,8 @@ MAX_SEGMENTS = 2000
 MAX_METADATA_BYTES = 16 * MiB
 
 _SOI, _EOI, _SOS, _COM, _APP14 = 0xD8, 0xD9, 0xDA, 0xFE, 0xEE
+# Not a marker: bytes between segments that libjpeg skips. A file with any cannot be copied losslessly.
+GARBAGE = -1
 _APP0, _APP15 = 0xE0, 0xEF
 _STANDALONE = frozenset({0x01, _SOI, *range(0xD0, 0xD8)})  # TEM, SOI, RST0..7: no length field
 # The start of the next marker after entropy-coded data (0xFF00 is a stuffed byte, RSTn sit inside scans).
@@ -58,32 +60,43 @@ def walk_segments(data: bytes) -> Iterator[Segment]:
     """Segments from after SOI to EOI inclusive; stops silently where the structure breaks (the decoder
     then reports the damage in its own words). The caller bounds how many it takes."""
     position = 2
-    size = len(data)
-    while position + 1 < size:
+    while position + 1 < len(data):
         if data[position] != 0xFF:
+            # libjpeg skips bytes up to the next marker (with a warning) and goes on: so does the walk, or
+            # scans hidden behind one stray byte would go uncounted.
+            found = _NEXT_MARKER.search(data, position)
+            if found is None:
+                return
+            yield Segment(GARBAGE, position, found.start())
+            position = found.start()
+        segment = _segment_at(data, position)
+        if segment is None:
             return
-        while position + 1 < size and data[position + 1] == 0xFF:  # fill bytes before a marker
-            position += 1
-        if position + 1 >= size:
+        yield segment
+        if segment.marker == _EOI:
             return
-        marker = data[position + 1]
-        if marker == _EOI:
-            yield Segment(marker, position, position + 2)
-            return
-        if marker in _STANDALONE:
-            yield Segment(marker, position, position + 2)
-            position += 2
-            continue
-        if position + 4 > size:
-            return
-        end = position + 2 + int.from_bytes(data[position + 2 : position + 4], "big")
-        if end > size or end < position + 4:
-            return
-        if marker == _SOS:
-            found = _NEXT_MARKER.search(data, end)
-            end = found.start() if found else size
-        yield Segment(marker, position, end)
-        position = end
+        position = segment.end
+
+
+def _segment_at(data: bytes, position: int) -> Segment | None:
+    """The segment whose marker starts at `position` (after any fill bytes), or None if it is cut short."""
+    size = len(data)
+    while position + 1 < size and data[position + 1] == 0xFF:  # fill bytes before a marker
+        position += 1
+    if position + 1 >= size:
+        return None
+    marker = data[position + 1]
+    if marker == _EOI or marker in _STANDALONE:
+        return Segment(marker, position, position + 2)
+    if position + 4 > size:
+        return None
+    end = position + 2 + int.from_bytes(data[position + 2 : position + 4], "big")
+    if end > size or end < position + 4:
+        return None
+    if marker == _SOS:
+        found = _NEXT_MARKER.search(data, end)
+        end = found.start() if found else size
+    return Segment(marker, position, end)
 
 
 def inspect_jpeg(data: bytes, max_scans: int) -> JpegLayout:
@@ -129,7 +142,7 @@ def strip_jpeg_metadata(data: bytes) -> bytes | None:
     parts = [data[:2]]
     reached_end = False
     for count, segment in enumerate(walk_segments(data)):
-        if count >= MAX_SEGMENTS:
+        if count >= MAX_SEGMENTS or segment.marker == GARBAGE:
             return None
         if segment.marker == _EOI:
             reached_end = True
