@@ -57,9 +57,9 @@ class WorkerSettings(StoreSettings):
     # Receives after which a failing message lands in the DLQ (the queue's redrive maxReceiveCount).
     max_receive_count: Annotated[int, Field(ge=1, le=1000)] = 8
     # Budget of one image in a normalizer child process (worker/normalize/sandbox/, docs/normalizer.md). CPU:
-    # the slowest legitimate images measured take ~2 s (100 MP RGBA PNG), a 12 MP HEIC ~1.2 s; the parent
+    # the slowest legitimate images measured take ~2 s (100 MP RGBA PNG), a 12 MP HEIC ~0.9 s; the parent
     # also stops a child after 2x this + 1 s of wall time. Memory: address space per child; the largest
-    # legitimate image (100 MP progressive 4:4:4 JPEG) peaks at ~660 MB. Two children (the worker's two
+    # legitimate image (100 MP progressive 4:4:4 JPEG) peaks at ~650 MB. Two children (the worker's two
     # normalize slots) plus the worker itself fit the 3072 MB function; raise both with max_pixels.
     normalize_cpu_seconds: Annotated[int, Field(ge=1, le=50)] = 10
     normalize_memory_mb: Annotated[int, Field(ge=256, le=4096)] = 1024

@@ -279,7 +279,7 @@ def test_extreme_panorama_keeps_the_short_side_at_the_minimum(rekognition_check)
     result = normalize(sample("wide_20000x200"))
 
     rekognition_check(result, LIMITS)
-    # Fitting 20000 to 4096 would leave 41 px; the short side wins, the long side stays <= 10,000.
+    # Fitting 20000 to 2048 would leave 20 px; the short side wins, the long side stays <= 10,000.
     assert (result.width, result.height) == (8000, 80)
     assert result.record.scale == pytest.approx(0.4)
 
