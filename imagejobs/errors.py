@@ -16,6 +16,7 @@ class ErrorCode(StrEnum):
     DECODE_ERROR = "DECODE_ERROR"
     TOO_SMALL = "TOO_SMALL"
     TOO_MANY_PIXELS = "TOO_MANY_PIXELS"
+    TOO_COMPLEX = "TOO_COMPLEX"
     FEATURE_FAILED = "FEATURE_FAILED"
     INTERNAL = "INTERNAL"
     # Rekognition stayed over its quota for longer than the worker waits (throttle_max_age_hours).

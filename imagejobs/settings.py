@@ -67,6 +67,13 @@ class WorkerSettings(StoreSettings):
     # Records still running this close to the function's timeout are released and retried, so the batch's
     # finished results are kept and the function never times out with work in flight.
     deadline_margin_seconds: Annotated[int, Field(ge=5, le=300)] = 20
+    # Budget of one image in a normalizer child process (worker/normalize/sandbox/, docs/normalizer.md). CPU:
+    # the slowest legitimate images measured take ~2 s (100 MP RGBA PNG), a 12 MP HEIC ~0.9 s; the parent
+    # also stops a child after 2x this + 1 s of wall time. Memory: address space per child; the largest
+    # legitimate image (100 MP progressive 4:4:4 JPEG) peaks at ~650 MB. Two children (the worker's two
+    # normalize slots) plus the worker itself fit the 3072 MB function; raise both with max_pixels.
+    normalize_cpu_seconds: Annotated[int, Field(ge=1, le=50)] = 10
+    normalize_memory_mb: Annotated[int, Field(ge=256, le=4096)] = 1024
 
 
 SettingsT = TypeVar("SettingsT", bound=BaseModel)

@@ -158,7 +158,7 @@ async def _analyse(ctx: JobContext, job: JobRecord) -> tuple[Outcome, Normalized
     async with ctx.normalize_slots:
         data = await ctx.objects.read(upload, limit)
         with tracer.provider.in_subsegment("## normalize"):
-            image = await asyncio.to_thread(ctx.normalizer, data, ctx.limits)
+            image = await _normalize(ctx, data)
         del data
     await ctx.objects.write(
         keys.normalized_image_key(job.batch_id, job.job_id, image.extension), image.data, image.content_type
@@ -168,6 +168,19 @@ async def _analyse(ctx: JobContext, job: JobRecord) -> tuple[Outcome, Normalized
     # Written last: its presence (with the job's terminal status) is what readers rely on.
     await ctx.objects.write_json(keys.results_key(job.batch_id, job.job_id), outcome.results)
     return outcome, image
+
+
+async def _normalize(ctx: JobContext, data: bytes) -> NormalizedImage:
+    """The normalizer's verdict; a bug in it ends the job INTERNAL at once instead of retrying it to the DLQ."""
+    try:
+        return await asyncio.to_thread(ctx.normalizer, data, ctx.limits)
+    except (JobFailure, TransientError):
+        raise
+    except Exception as error:
+        logger.exception("normalizer failed unexpectedly")
+        raise JobFailure(
+            ErrorCode.INTERNAL, "The image could not be normalized because of an internal error."
+        ) from error
 
 
 async def _detect_all(

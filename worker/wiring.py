@@ -2,20 +2,29 @@
 
 from __future__ import annotations
 
+import atexit
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 from PIL import Image
 
+from imagejobs.settings import WorkerSettings
 from imagejobs.store import AsyncJobStore
 from worker.adapters.clients import open_clients, open_sqs
 from worker.adapters.objects import ObjectStore
 from worker.adapters.queue import SqsRedelivery
 from worker.adapters.rekognition import RekognitionRecognizer
+from worker.normalize.sandbox.parent import NormalizeBudget, SandboxedNormalizer
 from worker.ports import Redelivery
 from worker.process_job import JobContext
 from worker.settings import get_settings
+
+# One normalizer child per normalize slot (JobContext.normalize_slots).
+NORMALIZE_PROCESSES = 2
+_sandbox: SandboxedNormalizer | None = None
+_sandbox_lock = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -36,6 +45,24 @@ async def open_invocation() -> AsyncIterator[Invocation]:
                 store=AsyncJobStore(clients.dynamodb, settings.table_name),
                 objects=ObjectStore(clients.s3, settings.bucket_name),
                 recognizer=RekognitionRecognizer(clients.rekognition),
+                normalizer=shared_normalizer(settings),
             ),
             redelivery=SqsRedelivery(open_sqs, settings.queue_url),
         )
+
+
+def shared_normalizer(settings: WorkerSettings) -> SandboxedNormalizer:
+    """The execution environment's normalizer children, reused by every invocation and stopped when the
+    process exits (or replaced if the budget settings changed). Each child starts with the first image that
+    needs it, so a function that never normalizes (the dead-letter handler) never starts one; call
+    `.start()` on the result during init to have them ready before the first image."""
+    global _sandbox  # noqa: PLW0603 - one set of child processes per process is the point
+    budget = NormalizeBudget(cpu_seconds=settings.normalize_cpu_seconds, memory_mb=settings.normalize_memory_mb)
+    with _sandbox_lock:
+        if _sandbox is not None and _sandbox.budget != budget:
+            _sandbox.close()
+            _sandbox = None
+        if _sandbox is None:
+            _sandbox = SandboxedNormalizer(budget, processes=NORMALIZE_PROCESSES, start=False)
+            atexit.register(_sandbox.close)
+        return _sandbox

@@ -145,6 +145,8 @@ export const STRINGS = {
     "error.DECODE_ERROR": "The image is damaged or incomplete and could not be read.",
     "error.TOO_SMALL": "Image is smaller than 80 px on at least one side; it needs to be at least 80 × 80 px.",
     "error.TOO_MANY_PIXELS": "The image has too many pixels to be processed safely.",
+    "error.TOO_COMPLEX":
+      "Reading this image would take more computing time or memory than we allow, so it was not analysed.",
     "error.FEATURE_FAILED": "This analysis failed for the image; the other results are still shown.",
     "error.INTERNAL": "Something went wrong on our side while analysing this image. Try it again later.",
     "error.THROTTLED": "The recognition service stayed too busy for hours to analyse this image. Submit it again later.",
@@ -297,6 +299,8 @@ export const STRINGS = {
     "error.DECODE_ERROR": "L’image est endommagée ou incomplète et n’a pas pu être lue.",
     "error.TOO_SMALL": "L’image fait moins de 80 px sur au moins un côté ; il faut au moins 80 × 80 px.",
     "error.TOO_MANY_PIXELS": "L’image a trop de pixels pour être traitée sans risque.",
+    "error.TOO_COMPLEX":
+      "Lire cette image demanderait plus de calcul ou de mémoire que nous n’en accordons ; elle n’a pas été analysée.",
     "error.FEATURE_FAILED": "Cette analyse a échoué pour l’image ; les autres résultats restent affichés.",
     "error.INTERNAL": "Un problème est survenu de notre côté pendant l’analyse. Réessayez plus tard.",
     "error.THROTTLED":

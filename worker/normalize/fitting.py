@@ -18,21 +18,34 @@ QUALITY_STEPS = (90, 82, 75, 65, 55, 40)
 _SHRINK_STEP = 0.8
 
 
+# libjpeg's DCT scaling denominators, largest first.
+DCT_DENOMINATORS = (8, 4, 2)
+
+
 @dataclass(frozen=True)
 class FitPlan:
-    """Output size (upright) and the scale from the upright original (1.0 = untouched)."""
+    """Output size (upright) and the scale from the upright original (1.0 = untouched).
+
+    `dct_denominator` > 1: the size is exactly what libjpeg produces when decoding at 1/denominator
+    (ceil of each side), so the decode does the whole shrink and no resample follows.
+    """
 
     width: int
     height: int
     scale: float
+    dct_denominator: int = 1
 
     @property
     def resizes(self) -> bool:
         return self.scale < 1.0
 
 
-def plan_fit(width: int, height: int, limits: NormalizeLimits) -> FitPlan:
+def plan_fit(width: int, height: int, limits: NormalizeLimits, *, dct_scaling: bool = False) -> FitPlan:
     """Long side down to `max_edge`, never upscaled, short side kept at `min_edge` or more.
+
+    With `dct_scaling` (JPEG), when decoding at 1/2, 1/4 or 1/8 gives a long side within
+    `limits.dct_fit_tolerance` under `max_edge`, that size is the fit: 4032x3024 becomes 2016x1512 rather
+    than 2048x1536, decoded at half scale with no resample, instead of a full decode then a resample.
 
     Extreme aspect ratios: when fitting the long side would push the short side under `min_edge`, the
     short side wins and the long side may exceed `max_edge` up to Rekognition's 10,000 px (20000x200
@@ -56,9 +69,25 @@ def plan_fit(width: int, height: int, limits: NormalizeLimits) -> FitPlan:
             )
     if scale >= 1.0:
         return FitPlan(width, height, 1.0)
+    snapped = _dct_fit(width, height, limits) if dct_scaling else None
+    if snapped is not None:
+        return snapped
     out_width = _clamp(round(width * scale), limits.min_edge)
     out_height = _clamp(round(height * scale), limits.min_edge)
     return FitPlan(out_width, out_height, scale)
+
+
+def _dct_fit(width: int, height: int, limits: NormalizeLimits) -> FitPlan | None:
+    """The DCT-scaled size that fits `max_edge` with the least shrink, if it is within the tolerance."""
+    long_side = max(width, height)
+    for denominator in reversed(DCT_DENOMINATORS):
+        out_width, out_height = -(-width // denominator), -(-height // denominator)
+        if max(out_width, out_height) <= limits.max_edge:
+            close_enough = max(out_width, out_height) >= limits.max_edge * (1 - limits.dct_fit_tolerance)
+            if close_enough and min(out_width, out_height) >= limits.min_edge:
+                return FitPlan(out_width, out_height, max(out_width, out_height) / long_side, denominator)
+            return None
+    return None
 
 
 def _clamp(edge: int, min_edge: int) -> int:
@@ -103,5 +132,7 @@ def encode_jpeg(image: Image.Image, limits: NormalizeLimits) -> Encoded:
 
 def _save_jpeg(image: Image.Image, quality: int) -> bytes:
     buffer = io.BytesIO()
-    image.save(buffer, "JPEG", quality=quality)
+    # Nothing but pixels: Pillow would copy a decoded comment (GIF, JPEG, PNG text) from `image.info`,
+    # and a comment over JPEG's 65,533-byte COM limit would make it raise.
+    image.save(buffer, "JPEG", quality=quality, comment=b"", exif=b"", icc_profile=None, xmp=None)
     return buffer.getvalue()

@@ -9,45 +9,14 @@ from __future__ import annotations
 
 from typing import Literal
 
-FRAME_COUNT_LIMIT = 1000
+from worker.normalize.gif_blocks import MAX_FRAMES_COUNTED, inspect_gif
 
-_GIF_IMAGE = 0x2C
-_GIF_EXTENSION = 0x21
-_GIF_TRAILER = 0x3B
+FRAME_COUNT_LIMIT = MAX_FRAMES_COUNTED
 
 
-def count_gif_frames(data: bytes, limit: int = FRAME_COUNT_LIMIT) -> int:
-    """Image descriptors in a GIF block stream, at most `limit` (a damaged stream counts what it has)."""
-    if len(data) < 13:
-        return 1
-    position = 13 + _colour_table_size(data[10])
-    frames = 0
-    while position < len(data) and frames < limit:
-        block = data[position]
-        if block == _GIF_IMAGE:
-            frames += 1
-            if position + 10 > len(data):
-                break
-            position += 10 + _colour_table_size(data[position + 9]) + 1  # descriptor, table, LZW code size
-            position = _skip_sub_blocks(data, position)
-        elif block == _GIF_EXTENSION:
-            position = _skip_sub_blocks(data, position + 2)
-        else:  # trailer or garbage: the stream ends here either way
-            break
-    return max(frames, 1)
-
-
-def _colour_table_size(flags: int) -> int:
-    return 3 * (2 ** ((flags & 0x07) + 1)) if flags & 0x80 else 0
-
-
-def _skip_sub_blocks(data: bytes, position: int) -> int:
-    while position < len(data):
-        size = data[position]
-        position += 1 + size
-        if size == 0:
-            break
-    return position
+def count_gif_frames(data: bytes) -> int:
+    """Image descriptors in a GIF block stream, at most FRAME_COUNT_LIMIT (see gif_blocks.inspect_gif)."""
+    return inspect_gif(data).frames
 
 
 def count_tiff_pages(data: bytes, limit: int = FRAME_COUNT_LIMIT) -> int:

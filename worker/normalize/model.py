@@ -15,6 +15,13 @@ from imagejobs.settings import (
 # Rekognition counts `Image.Bytes` in MB; 512 KiB of margin keeps us under both 5 MiB and 5,000,000 bytes
 # whatever the SDK or a future API version adds around the payload.
 DEFAULT_MAX_OUTPUT_BYTES = REKOGNITION_MAX_IMAGE_BYTES - MiB // 2
+# libjpeg-turbo's own progression (what Pillow, cjpeg and most cameras write) has 10 scans in colour, 6 in
+# greyscale, 18 in CMYK; a scan bomb needs thousands. At the pixel cap each scan over one full-size
+# component costs ~16 ms, so 100 scans stay within seconds (docs/normalizer.md).
+DEFAULT_MAX_JPEG_SCANS = 100
+# How far under `max_edge` a JPEG may be fitted so that libjpeg's DCT scaling (1/2, 1/4, 1/8) does the whole
+# shrink: 4032 px phone photos become 2016 px (1.6 % under 2048) at a third of the CPU (docs/benchmarks.md).
+DEFAULT_DCT_FIT_TOLERANCE = 0.03
 
 
 @dataclass(frozen=True)
@@ -25,6 +32,9 @@ class NormalizeLimits:
     max_edge: int = 2048
     max_output_bytes: int = DEFAULT_MAX_OUTPUT_BYTES
     min_edge: int = REKOGNITION_MIN_EDGE
+    max_jpeg_scans: int = DEFAULT_MAX_JPEG_SCANS
+    # 0 restores the plain fit: the long side exactly `max_edge` whatever the decoder could do cheaply.
+    dct_fit_tolerance: float = DEFAULT_DCT_FIT_TOLERANCE
 
     def __post_init__(self) -> None:
         if not REKOGNITION_MIN_EDGE <= self.min_edge <= self.max_edge <= REKOGNITION_MAX_EDGE:
@@ -34,6 +44,10 @@ class NormalizeLimits:
             raise ValueError(f"max_output_bytes must be in 1..{REKOGNITION_MAX_IMAGE_BYTES}")
         if self.max_pixels < self.min_edge * self.min_edge:
             raise ValueError("max_pixels admits no image at all")
+        if self.max_jpeg_scans < 1:
+            raise ValueError("max_jpeg_scans must be at least 1")
+        if not 0 <= self.dct_fit_tolerance < 0.5:
+            raise ValueError("dct_fit_tolerance must be in [0, 0.5)")
 
 
 @dataclass(frozen=True)

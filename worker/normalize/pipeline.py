@@ -1,19 +1,22 @@
 """normalize(): bytes of any accepted image in, bytes Rekognition accepts (and what was done) out.
 
-Order matters for speed and memory: header checks before any decode, JPEG DCT scaling during decode,
-mode conversions only where unavoidable at full size, colour management and flattening after the
-resize, the transpose last on the smallest image.
+Order matters for speed and memory: bounded structure walks and header checks before any decode, JPEG DCT
+scaling during decode, mode conversions only where unavoidable at full size, colour management and
+flattening after the resize, the transpose last on the smallest image. Nothing but pixels leaves: every
+output, pass-through included, is free of comments, EXIF, XMP, IPTC, text chunks and ICC profiles.
 """
 
 from __future__ import annotations
 
 import hashlib
+import io
 
 from PIL import Image, ImageFile
 
 from worker.normalize.colour import is_srgb_or_absent, profile_description, to_srgb
 from worker.normalize.decoding import count_frames, decode, decoder_errors, open_checked
 from worker.normalize.fitting import FitPlan, encode_jpeg, plan_fit, resize
+from worker.normalize.jpeg_markers import strip_jpeg_metadata
 from worker.normalize.model import NormalizationRecord, NormalizedImage, NormalizeLimits
 from worker.normalize.orientation import (
     TRANSPOSE_FOR_ORIENTATION,
@@ -22,7 +25,8 @@ from worker.normalize.orientation import (
     has_orientation_tag,
     swaps_axes,
 )
-from worker.normalize.png_chunks import PngHeader, check_png
+from worker.normalize.png_chunks import PngHeader, strip_png_metadata
+from worker.normalize.preflight import Preflight, preflight
 from worker.normalize.shrinking import prepare
 from worker.normalize.sniffing import sniff_format
 
@@ -30,15 +34,16 @@ DEFAULT_LIMITS = NormalizeLimits()
 _CONTENT_TYPES = {"JPEG": "image/jpeg", "PNG": "image/png"}
 # libjpeg decodes at 1/2, 1/4 or 1/8 scale; only worth asking for when shrinking by 2x or more.
 _DRAFT_MAX_SCALE = 0.5
+_DCT_FORMATS = frozenset({"JPEG", "MPO"})
 
 
 def normalize(data: bytes, limits: NormalizeLimits = DEFAULT_LIMITS) -> NormalizedImage:
     """Make `data` acceptable to Rekognition, or raise JobFailure with the reason (never anything else)."""
     source_format = sniff_format(data)
-    png = check_png(data) if source_format == "PNG" else None
+    checked = preflight(data, source_format, limits)
     image = open_checked(data, source_format, limits)
     try:
-        return _normalize_opened(data, image, source_format, limits, png)
+        return _normalize_opened(data, image, source_format, limits, checked)
     finally:
         image.close()
 
@@ -48,14 +53,14 @@ def _normalize_opened(
     image: ImageFile.ImageFile,
     source_format: str,
     limits: NormalizeLimits,
-    png: PngHeader | None,
+    checked: Preflight,
 ) -> NormalizedImage:
-    frames = count_frames(image, data, source_format)
+    frames = checked.gif.frames if checked.gif is not None else count_frames(image, data, source_format)
     width, height = image.size
     by_decoder = decoder_applied_orientation(image)
     method = TRANSPOSE_FOR_ORIENTATION.get(exif_orientation(image))
     upright = (height, width) if swaps_axes(method) else (width, height)
-    plan = plan_fit(*upright, limits)
+    plan = plan_fit(*upright, limits, dct_scaling=image.format in _DCT_FORMATS)
     raw_icc = image.info.get("icc_profile")
     icc = raw_icc if isinstance(raw_icc, bytes) and raw_icc else None
     facts = _Facts(
@@ -67,15 +72,20 @@ def _normalize_opened(
         transpose=method,
         decoder_orientation=by_decoder,
     )
-    if _is_compliant(image, source_format, facts, plan, png=png, icc=icc, limits=limits):
-        _verify_decodes(image, source_format)
-        return _passthrough(data, source_format, facts, icc)
+    if _is_compliant(image, source_format, facts, plan, png=checked.png, icc=icc, limits=limits):
+        stripped = _without_metadata(data, source_format, checked)
+        if stripped is not None:
+            _verify_decodes(stripped, source_format)
+            return _passthrough(stripped, source_format, facts, icc)
 
     stored_target = (plan.height, plan.width) if swaps_axes(method) else (plan.width, plan.height)
     draft_denominator = 1
-    if plan.scale <= _DRAFT_MAX_SCALE and image.format in ("JPEG", "MPO"):
+    if plan.scale <= _DRAFT_MAX_SCALE and image.format in _DCT_FORMATS:
+        # A DCT-scaled fit asks for the floor size, which makes Pillow pick exactly that denominator.
+        d = plan.dct_denominator
+        request = (width // d, height // d) if d > 1 else stored_target
         with decoder_errors(source_format):
-            image.draft(None, stored_target)
+            image.draft(None, request)
         draft_denominator = max(1, round(width / image.size[0]))
     decode(image, source_format)
 
@@ -173,12 +183,26 @@ def _is_compliant(
     )
 
 
-def _verify_decodes(image: ImageFile.ImageFile, source_format: str) -> None:
-    """A header can be fine over a truncated body; decode once (JPEG at 1/8 scale: every byte, few pixels)."""
+def _without_metadata(data: bytes, source_format: str, checked: Preflight) -> bytes | None:
+    """The upload's coded pixels with every metadata segment or chunk dropped, or None (re-encode instead)."""
+    if source_format == "JPEG":
+        return strip_jpeg_metadata(data)
+    if checked.png is not None:
+        return strip_png_metadata(data, checked.png)
+    return None
+
+
+def _verify_decodes(data: bytes, source_format: str) -> None:
+    """A header can be fine over a truncated body: decode the bytes that will be sent once (JPEG at 1/8
+    scale: every coded byte is read, few pixels are made), which also proves the stripped copy is whole."""
     with decoder_errors(source_format):
-        if source_format == "JPEG":
-            image.draft(None, (max(1, image.width // 8), max(1, image.height // 8)))
-        image.load()
+        image = Image.open(io.BytesIO(data), formats=[source_format])
+        try:
+            if source_format == "JPEG":
+                image.draft(None, (max(1, image.width // 8), max(1, image.height // 8)))
+            image.load()
+        finally:
+            image.close()
 
 
 def _passthrough(data: bytes, source_format: str, facts: _Facts, icc: bytes | None) -> NormalizedImage:

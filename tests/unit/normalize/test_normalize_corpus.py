@@ -19,6 +19,7 @@ from tests.fixtures.corpus import (
     encode,
     exif_with_orientation,
     icc_source_image,
+    jpeg_segments,
     marked,
     photo_like,
     sample,
@@ -223,26 +224,30 @@ def test_wide_gamut_profiles_are_converted_to_srgb(name, rekognition_check):
 # -------------------------------------------------------------------------------------- fast paths
 
 
-@pytest.mark.parametrize(
-    ("name", "content_type"),
-    [
-        ("jpeg_compliant", "image/jpeg"),
-        ("jpeg_progressive", "image/jpeg"),
-        ("jpeg_icc_srgb", "image/jpeg"),
-        ("jpeg_garbage_exif", "image/jpeg"),
-        ("png_compliant", "image/png"),
-    ],
-)
-def test_compliant_jpeg_and_png_pass_through_byte_for_byte(name, content_type, rekognition_check):
+@pytest.mark.parametrize("name", ["jpeg_compliant", "jpeg_progressive", "jpeg_icc_srgb", "jpeg_garbage_exif"])
+def test_compliant_jpegs_pass_through_with_their_coded_pixels_untouched(name, rekognition_check):
     data = sample(name)
 
     result = normalize(data)
 
     rekognition_check(result, LIMITS)
-    assert result.data == data
-    assert result.content_type == content_type
+    assert result.content_type == "image/jpeg"
     assert result.record.passthrough
     assert result.record.scale == 1.0
+    # Every segment but APPn/COM (JFIF, EXIF, ICC: metadata) is copied byte for byte, in order.
+    coded = [data[s:e] for marker, s, e in jpeg_segments(data) if not (0xE0 <= marker <= 0xEF or marker == 0xFE)]
+    assert b"".join(coded) == result.data
+
+
+def test_a_compliant_png_passes_through_byte_for_byte(rekognition_check):
+    data = sample("png_compliant")  # Pillow writes IHDR, IDAT and IEND only: nothing to drop
+
+    result = normalize(data)
+
+    rekognition_check(result, LIMITS)
+    assert result.data == data
+    assert result.content_type == "image/png"
+    assert result.record.passthrough
 
 
 def test_a_compliant_jpeg_over_the_byte_limit_is_reencoded(rekognition_check):
@@ -257,7 +262,7 @@ def test_a_compliant_jpeg_over_the_byte_limit_is_reencoded(rekognition_check):
 
 
 def test_a_large_jpeg_is_drafted_and_fitted_to_the_max_edge(rekognition_check):
-    limits = NormalizeLimits(max_edge=800)
+    limits = NormalizeLimits(max_edge=800)  # 2400 / 2 = 1200 and 2400 / 4 = 600: no DCT scale fits
 
     result = normalize(encode(photo_like((2400, 1600)), "JPEG", quality=85), limits)
 
@@ -274,7 +279,7 @@ def test_extreme_panorama_keeps_the_short_side_at_the_minimum(rekognition_check)
     result = normalize(sample("wide_20000x200"))
 
     rekognition_check(result, LIMITS)
-    # Fitting 20000 to 4096 would leave 41 px; the short side wins, the long side stays <= 10,000.
+    # Fitting 20000 to 2048 would leave 20 px; the short side wins, the long side stays <= 10,000.
     assert (result.width, result.height) == (8000, 80)
     assert result.record.scale == pytest.approx(0.4)
 
@@ -365,3 +370,18 @@ def test_limits_outside_what_rekognition_allows_are_rejected():
         NormalizeLimits(max_edge=12_000)
     with pytest.raises(ValueError, match="max_output_bytes"):
         NormalizeLimits(max_output_bytes=6 * 1024 * 1024)
+
+
+def test_a_phone_sized_jpeg_is_decoded_at_half_scale_without_a_resample(rekognition_check):
+    # 788x592 against a 400 px edge is 4032x3024 against 2048 in small: half scale is 1.5 % under the edge.
+    stored = marked((788, 592), marker=150)
+    limits = NormalizeLimits(max_edge=400)
+
+    result = normalize(encode(stored, "JPEG", quality=92, exif=exif_with_orientation(6)), limits)
+
+    upright = rekognition_check(result, limits)
+    assert upright.size == (296, 394)
+    assert result.record.draft_denominator == 2
+    assert result.record.scale == pytest.approx(0.5)
+    assert close_to(corner_pixel(upright, "top-right", inset=30), RED)
+    assert close_to(corner_pixel(upright, "bottom-right", inset=30), BLUE)

@@ -72,3 +72,51 @@ def test_an_image_that_cannot_fit_at_any_accepted_size_is_refused():
         encode_jpeg(_noise((300, 100)), NormalizeLimits(max_output_bytes=1_000))
 
     assert failure.value.code is ErrorCode.FILE_TOO_LARGE
+
+
+# ----------------------------------------------------------------------------------- DCT-scaled fit
+
+DEFAULT = NormalizeLimits()  # max_edge 2048, 3 % tolerance
+
+
+@pytest.mark.parametrize(
+    ("size", "expected", "denominator"),
+    [
+        ((4032, 3024), (2016, 1512), 2),  # 12 MP phones: 1.6 % under 2048
+        ((3024, 4032), (1512, 2016), 2),
+        ((4000, 3000), (2000, 1500), 2),  # 2.3 % under
+        ((4080, 3060), (2040, 1530), 2),
+        ((4096, 3072), (2048, 1536), 2),  # exactly on the edge
+        ((4031, 3023), (2016, 1512), 2),  # odd sides: libjpeg rounds up
+        ((8064, 6048), (2016, 1512), 4),  # 48 MP
+        ((16128, 6000), (2016, 750), 8),
+    ],
+)
+def test_jpeg_fit_snaps_to_the_dct_scale_within_the_tolerance(size, expected, denominator):
+    plan = plan_fit(*size, DEFAULT, dct_scaling=True)
+
+    assert (plan.width, plan.height) == expected
+    assert plan.dct_denominator == denominator
+    assert plan.scale == pytest.approx(max(expected) / max(size))
+
+
+@pytest.mark.parametrize(
+    ("size", "expected"),
+    [
+        ((3840, 2160), (2048, 1152)),  # 1920 would be 6.25 % under: outside the tolerance
+        ((6000, 4000), (2048, 1365)),  # 3000 is over the edge, 1500 far under: decode at 1/2, then resample
+        ((20_000, 200), (8000, 80)),  # the short side's minimum still wins
+        ((4032, 150), (2150, 80)),  # 2016x75 would be under 80 px: not snapped
+    ],
+)
+def test_jpeg_fit_keeps_the_plain_size_when_no_dct_scale_is_close_enough(size, expected):
+    plan = plan_fit(*size, DEFAULT, dct_scaling=True)
+
+    assert (plan.width, plan.height) == expected
+    assert plan.dct_denominator == 1
+
+
+def test_tolerance_zero_and_non_jpeg_formats_keep_the_plain_fit():
+    assert (plan_fit(4032, 3024, DEFAULT).width, plan_fit(4032, 3024, DEFAULT).dct_denominator) == (2048, 1)
+    plain = plan_fit(4032, 3024, NormalizeLimits(dct_fit_tolerance=0.0), dct_scaling=True)
+    assert (plain.width, plain.height, plain.dct_denominator) == (2048, 1536, 1)

@@ -33,6 +33,10 @@ SEEDS = (
     "bmp",
     "heic_rotated",
     "avif_rotated",
+    "jpeg_compliant_metadata",
+    "png_compliant_metadata",
+    "gif_comment_70k",
+    "jpeg_scan_bomb",
 )
 BUDGET_SECONDS = float(os.environ.get("IMGREC_FUZZ_SECONDS", "8"))
 # One damaged input taking this long counts as a hang.
