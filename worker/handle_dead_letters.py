@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from aws_lambda_powertools.utilities.data_classes import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from imagejobs.errors import ErrorCode
@@ -17,6 +16,7 @@ from imagejobs.records import JobError, iso
 from imagejobs.store import StaleRecordError
 from worker.ports import JobStore
 from worker.process_job import utc_now
+from worker.sqs_records import records_of
 from worker.wiring import open_invocation
 
 INTERNAL_MESSAGE = "the image could not be processed after repeated attempts; it has been set aside"
@@ -38,7 +38,7 @@ async def fail_dead_letter(message: JobMessage, store: JobStore) -> bool:
 
 
 async def handle_dead_letters(event: dict[str, Any]) -> dict[str, Any]:
-    records = [SQSRecord(raw) for raw in event.get("Records", [])]
+    records = records_of(event)
     failures = []
     async with open_invocation() as invocation:
         for record in records:

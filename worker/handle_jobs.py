@@ -20,7 +20,6 @@ from contextlib import AbstractAsyncContextManager
 from dataclasses import replace
 from typing import Any
 
-from aws_lambda_powertools.utilities.data_classes import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from imagejobs.errors import TransientError
@@ -29,6 +28,8 @@ from imagejobs.observability import logger, metrics, tracer
 from worker.adapters.queue import backoff_seconds
 from worker.adapters.rekognition import ThrottledError
 from worker.process_job import give_up_throttled, process_message
+from worker.runtime import current_environment, in_lambda_init
+from worker.sqs_records import SqsRecord, records_of
 from worker.wiring import Invocation, open_invocation
 
 InvocationFactory = Callable[[], AbstractAsyncContextManager[Invocation]]
@@ -37,14 +38,14 @@ RemainingMillis = Callable[[], int]
 RELEASED_RETRY_SECONDS = 5
 
 
-def _queued_at(record: SQSRecord, message: JobMessage) -> int:
+def _queued_at(record: SqsRecord, message: JobMessage) -> int:
     if message.queued_at is not None:
         return message.queued_at
-    sent = record.attributes.sent_timestamp
-    return int(sent) // 1000 if sent else int(time.time())
+    sent = record.sent_timestamp_ms
+    return sent // 1000 if sent else int(time.time())
 
 
-async def _on_throttled(record: SQSRecord, message: JobMessage, receive_count: int, invocation: Invocation) -> None:
+async def _on_throttled(record: SqsRecord, message: JobMessage, receive_count: int, invocation: Invocation) -> None:
     """Throttling is never failure. Before the last allowed receive the message is retried with backoff, as
     any transient error; on the last one the job goes back on the queue with a fresh message (delayed), so
     the dead-letter queue never sees it, until it has waited `throttle_max_age_hours`: then FAILED/THROTTLED."""
@@ -63,13 +64,13 @@ async def _on_throttled(record: SQSRecord, message: JobMessage, receive_count: i
     logger.warning("throttled job put back on the queue", job_id=message.job_id, waited_seconds=waited)
 
 
-async def handle_record(record: SQSRecord, invocation: Invocation) -> None:
+async def handle_record(record: SqsRecord, invocation: Invocation) -> None:
     try:
         message = JobMessage.parse(record.body)
     except MalformedMessageError as error:
         logger.error("malformed message dropped", message_id=record.message_id, error=str(error))
         return
-    receive_count = int(record.attributes.approximate_receive_count or 1)
+    receive_count = record.receive_count
     # Context-local keys: each record runs in its own task, so its log lines carry its own ids.
     logger.thread_safe_append_keys(job_id=message.job_id, batch_id=message.batch_id, message_id=record.message_id)
     try:
@@ -97,7 +98,7 @@ def _budget(remaining_millis: RemainingMillis | None, margin_seconds: int) -> fl
 
 
 async def _release_at_deadline(
-    pending: set[asyncio.Task[None]], records: dict[asyncio.Task[None], SQSRecord], invocation: Invocation
+    pending: set[asyncio.Task[None]], records: dict[asyncio.Task[None], SqsRecord], invocation: Invocation
 ) -> None:
     for task in pending:
         task.cancel()
@@ -114,7 +115,7 @@ async def handle_batch(
     open_context: InvocationFactory = open_invocation,
     remaining_millis: RemainingMillis | None = None,
 ) -> dict[str, Any]:
-    records = [SQSRecord(raw) for raw in event.get("Records", [])]
+    records = records_of(event)
     async with open_context() as invocation:
         tasks = {asyncio.create_task(handle_record(record, invocation)): record for record in records}
         budget = _budget(remaining_millis, invocation.jobs.settings.deadline_margin_seconds)
@@ -140,4 +141,9 @@ async def handle_batch(
 @tracer.capture_lambda_handler(capture_response=False)
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return asyncio.run(handle_batch(event, remaining_millis=context.get_remaining_time_in_millis))
+    environment = current_environment()
+    return environment.run(handle_batch(event, environment.invocation, context.get_remaining_time_in_millis))
+
+
+if in_lambda_init():
+    current_environment().prepare()

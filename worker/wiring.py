@@ -1,4 +1,4 @@
-"""The composition root: real adapters for one invocation."""
+"""The composition root: the real adapters an invocation works with, around the environment's clients."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from PIL import Image
 
 from imagejobs.settings import WorkerSettings
 from imagejobs.store import AsyncJobStore
-from worker.adapters.clients import open_clients, open_sqs
+from worker.adapters.clients import Clients, open_clients
 from worker.adapters.objects import ObjectStore
 from worker.adapters.queue import SqsRedelivery
 from worker.adapters.rekognition import RekognitionRecognizer
@@ -33,22 +33,27 @@ class Invocation:
     redelivery: Redelivery
 
 
-@asynccontextmanager
-async def open_invocation() -> AsyncIterator[Invocation]:
-    settings = get_settings()
+def build_invocation(clients: Clients, settings: WorkerSettings) -> Invocation:
     # Pillow's own bomb guard agrees with ours: no warning below the cap, and caps above its default work.
     Image.MAX_IMAGE_PIXELS = settings.max_pixels
+    return Invocation(
+        jobs=JobContext(
+            settings=settings,
+            store=AsyncJobStore(clients.dynamodb, settings.table_name),
+            objects=ObjectStore(clients.s3, settings.bucket_name),
+            recognizer=RekognitionRecognizer(clients.rekognition),
+            normalizer=shared_normalizer(settings),
+        ),
+        redelivery=SqsRedelivery(clients.sqs, settings.queue_url),
+    )
+
+
+@asynccontextmanager
+async def open_invocation() -> AsyncIterator[Invocation]:
+    """An invocation with clients of its own, closed after it (tools and tests; the Lambda handlers use
+    their execution environment's kept clients, worker/runtime.py)."""
     async with open_clients() as clients:
-        yield Invocation(
-            jobs=JobContext(
-                settings=settings,
-                store=AsyncJobStore(clients.dynamodb, settings.table_name),
-                objects=ObjectStore(clients.s3, settings.bucket_name),
-                recognizer=RekognitionRecognizer(clients.rekognition),
-                normalizer=shared_normalizer(settings),
-            ),
-            redelivery=SqsRedelivery(open_sqs, settings.queue_url),
-        )
+        yield build_invocation(clients, get_settings())
 
 
 def shared_normalizer(settings: WorkerSettings) -> SandboxedNormalizer:

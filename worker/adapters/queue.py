@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import json
 import random
-from collections.abc import Callable
-from contextlib import AbstractAsyncContextManager
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -25,24 +23,18 @@ def backoff_seconds(receive_count: int) -> int:
     return int(min(MAX_BACKOFF_SECONDS, base + random.randint(0, 5)))  # noqa: S311 - jitter, not crypto
 
 
-SqsOpener = Callable[[], AbstractAsyncContextManager[Any]]
-
-
 class SqsRedelivery:
-    """Opens its SQS client only when a record actually failed: most invocations never need one."""
-
-    def __init__(self, open_client: SqsOpener, queue_url: str) -> None:
-        self._open_client = open_client
+    def __init__(self, client: Any, queue_url: str) -> None:
+        self._client = client
         self._queue_url = queue_url
 
     async def retry_later(self, receipt_handle: str, receive_count: int) -> None:
         try:
-            async with self._open_client() as client:
-                await client.change_message_visibility(
-                    QueueUrl=self._queue_url,
-                    ReceiptHandle=receipt_handle,
-                    VisibilityTimeout=backoff_seconds(receive_count),
-                )
+            await self._client.change_message_visibility(
+                QueueUrl=self._queue_url,
+                ReceiptHandle=receipt_handle,
+                VisibilityTimeout=backoff_seconds(receive_count),
+            )
         except (ClientError, BotoCoreError) as error:
             # Not fatal: the queue's own visibility timeout brings the message back anyway.
             logger.warning("could not schedule retry", error=str(error))
@@ -50,11 +42,10 @@ class SqsRedelivery:
     async def requeue(self, message: JobMessage, delay_seconds: int) -> None:
         """A new message for the job; raises TransientError when SQS refuses (the old one is then kept)."""
         try:
-            async with self._open_client() as client:
-                await client.send_message(
-                    QueueUrl=self._queue_url,
-                    MessageBody=json.dumps(message.to_json()),
-                    DelaySeconds=max(0, min(MAX_DELAY_SECONDS, delay_seconds)),
-                )
+            await self._client.send_message(
+                QueueUrl=self._queue_url,
+                MessageBody=json.dumps(message.to_json()),
+                DelaySeconds=max(0, min(MAX_DELAY_SECONDS, delay_seconds)),
+            )
         except (ClientError, BotoCoreError) as error:
             raise translate(error, "SQS SendMessage") from error

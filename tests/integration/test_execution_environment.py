@@ -1,0 +1,57 @@
+"""A Lambda execution environment keeps its loop and clients: a warm invocation opens no new client, and
+an invocation that fails as a whole gets fresh clients next time."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import pytest
+
+from tests.integration.test_worker_delivery import sqs_event, uploaded_job
+from tests.support.api import ApiClient
+from worker.adapters.clients import Clients, open_clients
+from worker.handle_jobs import handle_batch
+from worker.runtime import ExecutionEnvironment
+
+
+@asynccontextmanager
+async def counted_clients(opened: list[Clients]) -> AsyncIterator[Clients]:
+    async with open_clients() as clients:
+        opened.append(clients)
+        yield clients
+
+
+def test_warm_invocations_reuse_the_clients_of_the_first(api: ApiClient) -> None:
+    opened: list[Clients] = []
+    environment = ExecutionEnvironment(lambda: counted_clients(opened))
+    try:
+        for _ in range(3):
+            batch_id, job_id = uploaded_job(api, features=["LABELS"])
+            response = environment.run(handle_batch(sqs_event(batch_id, job_id), environment.invocation))
+            assert response == {"batchItemFailures": []}
+            assert api.job(job_id)["status"] == "SUCCEEDED"
+    finally:
+        environment.close()
+
+    assert len(opened) == 1 and environment.clients_opened == 1
+
+
+def test_an_invocation_that_fails_as_a_whole_gets_fresh_clients_next_time(api: ApiClient) -> None:
+    opened: list[Clients] = []
+    environment = ExecutionEnvironment(lambda: counted_clients(opened))
+
+    async def failing(event: dict[str, Any]) -> None:
+        async with environment.invocation():
+            raise ConnectionResetError("the connection pool is broken")
+
+    try:
+        with pytest.raises(ConnectionResetError):
+            environment.run(failing({}))
+        batch_id, job_id = uploaded_job(api, features=["LABELS"])
+        environment.run(handle_batch(sqs_event(batch_id, job_id), environment.invocation))
+    finally:
+        environment.close()
+
+    assert len(opened) == 2 and api.job(job_id)["status"] == "SUCCEEDED"
