@@ -75,11 +75,22 @@ def _healthy() -> dict[str, Answer | Exception]:
     }
 
 
-def test_the_health_probe_is_an_event_the_real_api_handler_answers_200() -> None:
+def test_the_health_probe_is_an_event_the_real_api_handler_answers_200(monkeypatch: pytest.MonkeyPatch) -> None:
+    from api.app import get_app
     from api.handle_api import lambda_handler
+    from api.settings import get_settings
     from tests.unit.accounts.test_sign_up import _context
 
-    answer = lambda_handler(api_health_event(), _context())
+    # The API reads its settings when it builds the resolver: a version deployed without them fails the probe.
+    for name, value in {"TABLE_NAME": "jobs", "BUCKET_NAME": "images", "QUEUE_URL": "https://sqs.local/q"}.items():
+        monkeypatch.setenv(f"IMGREC_{name}", value)
+    get_settings.cache_clear()
+    get_app.cache_clear()
+    try:
+        answer = lambda_handler(api_health_event(), _context())
+    finally:
+        get_settings.cache_clear()
+        get_app.cache_clear()
 
     assert judge_api_health(Answer(None, answer)) is None
 
