@@ -51,6 +51,9 @@ class StackOptions:
     log_dir: Path | None = None
     # Print one human line per notable event (make up's terminal); tests read the log files instead.
     echo: bool = False
+    # Export endpoints and resource names into this process's environment (tests call the handlers
+    # in-process). Off for a second stack that must not redirect the first one's in-process clients.
+    export_environment: bool = True
 
 
 @dataclass
@@ -188,9 +191,10 @@ class EmbeddedStack:
         if "recognizer" in self._urls:
             env["AWS_ENDPOINT_URL_REKOGNITION"] = self.recognizer_url
         env.update(self.options.worker_environment)
-        # This process too: tests drive the handlers in-process against the same resources.
-        os.environ.update({k: v for k, v in env.items() if os.environ.get(k) != v})
-        _reset_cached_settings()
+        if self.options.export_environment:
+            # This process too: tests drive the handlers in-process against the same resources.
+            os.environ.update({k: v for k, v in env.items() if os.environ.get(k) != v})
+            _reset_cached_settings()
         return env
 
     def _on_record(self, process: str, record: dict[str, Any]) -> None:

@@ -148,3 +148,21 @@ SERVICES: tuple[Service, ...] = (
 
 def by_name(name: str) -> Service:
     return next(service for service in SERVICES if service.name == name)
+
+
+INVOKE_PATH = "/2015-03-31/functions/function/invocations"
+
+
+def compose_context() -> Context:
+    """compose.yaml's addresses: services reach each other by name, functions run under the Runtime
+    Interface Emulator (port 8080) in containers named after them (tests/infra/test_compose.py)."""
+    return Context(
+        host="0.0.0.0",  # noqa: S104 - inside a container; compose publishes on 127.0.0.1 only
+        ports={"api": 8000, "aws": 4566, "recognizer": 4567},
+        urls={"aws": "http://aws:4566", "recognizer": "http://recognizer:4567"},
+        web_origins=("http://127.0.0.1:8000", "http://localhost:8000"),
+        invoke_urls={
+            WORKER_FUNCTION: f"http://worker:8080{INVOKE_PATH}",
+            DEAD_LETTER_FUNCTION: f"http://dead-letters:8080{INVOKE_PATH}",
+        },
+    )
