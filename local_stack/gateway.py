@@ -19,6 +19,7 @@ import threading
 import time
 import traceback
 import uuid
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http import HTTPStatus
@@ -290,6 +291,8 @@ def main(argv: list[str] | None = None) -> None:
         "--rate-limit", type=int, default=DEFAULT_LIMIT, help="requests per minute per caller (the WAF rule)"
     )
     args = parser.parse_args(argv)
+    # Invocations that record no business metric (health checks, empty batches) would each print a warning.
+    warnings.filterwarnings("ignore", message="No application metrics to publish")
     from api.handle_api import lambda_handler
 
     gateway = Gateway(handler=lambda_handler, rate_limiter=RateLimiter(limit=args.rate_limit))

@@ -17,6 +17,7 @@ import json
 import threading
 import time
 import urllib.request
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -234,6 +235,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--batching-window", type=float, default=STACK.event_source.maximum_batching_window_seconds)
     parser.add_argument("--maximum-concurrency", type=int, default=STACK.event_source.maximum_concurrency)
     args = parser.parse_args(argv)
+    # Invocations that record no business metric (health checks, empty batches) would each print a warning.
+    warnings.filterwarnings("ignore", message="No application metrics to publish")
     invoker: Invoker = (
         InProcessInvoker(load_handler(args.handler), args.function_name, args.timeout)
         if args.handler
