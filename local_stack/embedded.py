@@ -122,12 +122,17 @@ class EmbeddedStack:
             if not wave:
                 raise RuntimeError(f"services whose needs are never met: {[s.name for s in pending]}")
             context = self._context(chosen)
-            children = [self._start(service, context) for service in wave if not service.one_shot]
+            children = [
+                self._start(service, context)
+                for service in wave
+                if not service.one_shot
+                for _ in range(service.instances(context.options))
+            ]
             for service in wave:
                 if service.one_shot:
                     self._run_one_shot(service, context)
             self._supervisor.wait_until_up(children)
-            for child in children:
+            for child in reversed(children):  # the first instance of each service gives its address
                 started[child.service.name] = child
                 self._urls[child.service.name] = child.url.rstrip("/")
                 if child.details.get("backend"):
@@ -202,9 +207,9 @@ class EmbeddedStack:
             self.invocation_errors.append(InvocationError(f"{process}: {record.get('error')}"))
 
     def stop_service(self, name: str) -> None:
-        """Stops one process (benchmarks pause the worker this way)."""
+        """Stops one service's processes (benchmarks pause the worker this way)."""
         if self._supervisor is not None:
-            self._supervisor.stop_child(name)
+            self._supervisor.stop_service(name)
 
     def stop(self) -> None:
         if self._supervisor is not None:

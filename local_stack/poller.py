@@ -3,8 +3,8 @@ window), runs up to `maximum_concurrency` invocations at once, and deletes only 
 did not report in `batchItemFailures` (ReportBatchItemFailures). A failed invocation deletes nothing:
 the queue's visibility timeout and redrive policy then do what they do in AWS.
 
-The function is invoked in-process (`--handler`: the embedded stack, where this process is the function's
-execution environment, as a Lambda instance is) or over HTTP through the Lambda Runtime Interface
+The function is invoked in-process (`--handler`: the embedded stack, where this process is one of the
+function's execution environments and runs one invocation at a time, as a Lambda instance does) or over HTTP through the Lambda Runtime Interface
 Emulator's invoke URL (`--invoke-url`: compose). Idle, each of its threads waits in one long poll.
 """
 
@@ -43,14 +43,19 @@ class Invoker(Protocol):
 
 @dataclass
 class InProcessInvoker:
+    """The function in this process, as one Lambda execution environment: one invocation at a time (the
+    handler may keep an event loop and clients between invocations, as Lambda allows)."""
+
     handler: Handler
     function_name: str = "imgrec-worker"
     timeout_seconds: int = 120
+    _one_at_a_time: threading.Lock = field(default_factory=threading.Lock)
 
     def invoke(self, event: dict[str, Any]) -> Any:
         context = LocalLambdaContext(function_name=self.function_name, timeout_seconds=self.timeout_seconds)
         try:
-            return self.handler(event, context)
+            with self._one_at_a_time:
+                return self.handler(event, context)
         except Exception as error:
             raise InvocationError(f"{self.function_name} raised {type(error).__name__}: {error}") from error
 

@@ -9,6 +9,7 @@ stop, and add it to SERVICES with what it `needs`.
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -57,6 +58,8 @@ class Service:
     needs: tuple[str, ...] = ()  # services that must be up (or done, for one-shot ones) before it starts
     function: str | None = None  # the Lambda function it hosts (POWERTOOLS_SERVICE_NAME, log labels)
     one_shot: bool = False  # runs to completion instead of serving
+    # How many processes run this command (concurrent Lambda execution environments); they share a log.
+    instances: Callable[[LayoutOptions], int] = lambda options: 1
     compose: str = ""  # the compose service that runs the same command ("" = the same name)
     ready: re.Pattern[str] = re.compile(LISTENING)
 
@@ -89,14 +92,11 @@ def _provision(c: Context) -> list[str]:
     return ["--endpoint-url", c.urls["aws"], *origins, *(["--visibility-timeout", str(timeout)] if timeout else [])]
 
 
-def _poller(
-    queue: str, function: str, handler: str, timeout: int, concurrency: int | None = None
-) -> Callable[..., list[str]]:
+def _poller(queue: str, function: str, handler: str, timeout: int) -> Callable[[Context], list[str]]:
     def arguments(c: Context) -> list[str]:
         target = ["--invoke-url", c.invoke_urls[function]] if c.invoke_urls is not None else ["--handler", handler]
-        most = c.options.maximum_concurrency if concurrency is None else concurrency
-        if c.invoke_urls is not None:
-            most = 1  # one Runtime Interface Emulator container runs one invocation at a time
+        # One invocation at a time per process, as in one Lambda execution environment (and one Runtime
+        # Interface Emulator container): the function may keep its event loop and clients between calls.
         return [
             "--queue-name",
             queue,
@@ -106,10 +106,16 @@ def _poller(
             "--timeout",
             str(timeout),
             "--maximum-concurrency",
-            str(most),
+            "1",
         ]
 
     return arguments
+
+
+def worker_instances(options: LayoutOptions) -> int:
+    """Execution environments of the worker: the event source's maximum concurrency, but no more than the
+    machine has cores (at least 2): more interpreters than cores only add memory and contention."""
+    return max(1, min(options.maximum_concurrency, max(2, os.cpu_count() or 2)))
 
 
 WORKER_FUNCTION = "imgrec-worker"
@@ -133,12 +139,13 @@ SERVICES: tuple[Service, ...] = (
         _poller(names.QUEUE_NAME, WORKER_FUNCTION, "worker.handle_jobs.lambda_handler", timeout=120),
         needs=("provision", "recognizer"),
         function=WORKER_FUNCTION,
+        instances=worker_instances,
         compose="poller",
     ),
     Service(
         "dead-letters",
         "local_stack.poller",
-        _poller(names.DLQ_NAME, DEAD_LETTER_FUNCTION, "worker.handle_dead_letters.lambda_handler", 30, concurrency=1),
+        _poller(names.DLQ_NAME, DEAD_LETTER_FUNCTION, "worker.handle_dead_letters.lambda_handler", timeout=30),
         needs=("provision",),
         function=DEAD_LETTER_FUNCTION,
         compose="dead-letter-poller",

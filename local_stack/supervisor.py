@@ -128,11 +128,13 @@ class Supervisor:
                 child.relay.join(timeout=5)
         self.children = []
 
-    def stop_child(self, name: str) -> None:
-        for child in self.children:
-            if child.service.name == name and child.process.poll() is None:
-                child.process.send_signal(signal.SIGTERM)
-                child.process.wait(timeout=STOP_GRACE_SECONDS)
+    def stop_service(self, name: str) -> None:
+        """Stops every process (instance) of one service."""
+        running = [c for c in self.children if c.service.name == name and c.process.poll() is None]
+        for child in running:
+            child.process.send_signal(signal.SIGTERM)
+        for child in running:
+            child.process.wait(timeout=STOP_GRACE_SECONDS)
 
     def _relay(self, child: Child) -> None:
         assert child.process.stdout is not None

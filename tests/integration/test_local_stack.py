@@ -23,12 +23,14 @@ import requests
 
 from local_stack.gateway import Gateway, start_gateway
 from local_stack.rate_limit import RateLimiter
-from local_stack.services import Context, by_name
+from local_stack.services import Context, LayoutOptions, by_name
 from local_stack.supervisor import Supervisor
 from tests.support.api import ApiClient
 from tests.support.images import photo_like
 
 REPO = Path(__file__).resolve().parents[2]
+# aws, recognizer, api, dead-letters, and the worker's execution environments
+PROCESSES = 4 + by_name("worker").instances(LayoutOptions())
 START_TIMEOUT = 120
 
 
@@ -261,7 +263,7 @@ def test_ctrl_c_stops_every_process_and_the_terminal_shows_one_line_per_event(tm
         process.send_signal(signal.SIGINT)
         out, _ = process.communicate(timeout=60)
 
-    assert process.returncode == 0 and len(children) == 5  # aws, recognizer, api, worker, dead-letters
+    assert process.returncode == 0 and len(children) == PROCESSES
     assert not [pid for pid in children if alive(pid)]
     lines = out.splitlines()
     assert not [line for line in lines if line.lstrip().startswith("{")], "JSON on the terminal"
@@ -283,4 +285,4 @@ def test_killing_make_up_outright_stops_every_process_it_started(tmp_path: Path)
         while (left := [pid for pid in children if alive(pid)]) and time.monotonic() < deadline:
             time.sleep(0.1)
 
-    assert len(children) == 5 and left == []
+    assert len(children) == PROCESSES and left == []

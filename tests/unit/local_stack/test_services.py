@@ -47,5 +47,15 @@ def test_options_reach_the_commands() -> None:
         recognizer[recognizer.index("--latency-ms") + 1] == "200" and recognizer[recognizer.index("--tps") + 1] == "3"
     )
     assert provision[provision.index("--visibility-timeout") + 1] == "20"
-    assert worker[worker.index("--maximum-concurrency") + 1] == "4"
     assert worker[worker.index("--handler") + 1] == "worker.handle_jobs.lambda_handler"
+
+
+def test_each_worker_process_is_one_execution_environment_and_their_number_follows_the_cap() -> None:
+    worker = by_name("worker")
+
+    # One invocation at a time per process, as in Lambda: the handler may keep its loop between calls.
+    rendered = worker.arguments(context())
+    assert rendered[rendered.index("--maximum-concurrency") + 1] == "1"
+    assert worker.instances(LayoutOptions(maximum_concurrency=1)) == 1
+    assert 2 <= worker.instances(LayoutOptions(maximum_concurrency=10)) <= 10
+    assert by_name("dead-letters").instances(LayoutOptions()) == 1
