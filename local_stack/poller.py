@@ -4,8 +4,9 @@ did not report in `batchItemFailures` (ReportBatchItemFailures). A failed invoca
 the queue's visibility timeout and redrive policy then do what they do in AWS.
 
 The function is invoked in-process (`--handler`: the embedded stack, where this process is one of the
-function's execution environments and runs one invocation at a time, as a Lambda instance does) or over HTTP through the Lambda Runtime Interface
-Emulator's invoke URL (`--invoke-url`: compose). Idle, each of its threads waits in one long poll.
+function's execution environments and runs one invocation at a time, as a Lambda instance does) or over
+HTTP through the Lambda Runtime Interface Emulator's invoke URL (`--invoke-url`: compose). Idle, each of
+its threads waits in one long poll.
 """
 
 from __future__ import annotations
