@@ -87,6 +87,8 @@ class Supervisor:
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
+            encoding="utf-8",
+            errors="replace",  # a stray byte in a child's output must not stop its relay (and block it)
             bufsize=1,
             start_new_session=True,  # Ctrl-C on the terminal reaches the supervisor only
         )
