@@ -43,6 +43,7 @@ FEATURES = ["LABELS", "FACES", "TEXT", "MODERATION"]
 LATENCY_MS = 200
 TPS = 3
 TERMINAL = {"SUCCEEDED", "PARTIAL", "FAILED"}
+IDLE_SECONDS = 30
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
@@ -66,7 +67,7 @@ class Stack:
             label = module.rsplit(".", 1)[-1]
             if module == "local_stack.poller":
                 label = command[command.index(b"--function-name") + 1].decode()
-            found[label] = _cpu(pid)
+            found[label] = found.get(label, 0.0) + _cpu(pid)  # the worker's processes add up
         return found
 
 
@@ -86,9 +87,10 @@ def _children(pid: int) -> list[int]:
 
 
 @contextmanager
-def local_stack(tree: Path, tps: int | None, log: Path) -> Iterator[Stack]:
+def local_stack(tree: Path, tps: int | None, log: Path, workers: int | None = None) -> Iterator[Stack]:
     env = {
         **os.environ,
+        "IMGREC_WORKERS": str(workers or ""),  # the "before" tree has one process and ignores it
         "IMGREC_RECOGNIZER_LATENCY_MS": str(LATENCY_MS),
         "IMGREC_RECOGNIZER_TPS": str(tps or ""),
         "IMGREC_RATE_LIMIT": "1000000",  # the WAF emulation is not what is measured
@@ -184,15 +186,24 @@ def small_calls(stack: Stack, calls: int) -> tuple[float, float]:
     return statistics.median(times), times[int(len(times) * 0.95) - 1]
 
 
-def measure(tree: Path, label: str, images: int, work: Path) -> dict[str, Any]:
+def idle_cpu(stack: Stack, seconds: float) -> float:
+    """CPU seconds per minute the whole stack uses while nobody calls it (pollers waiting)."""
+    time.sleep(5)  # the last jobs' deletes and the pollers' batching windows settle
+    before = sum(stack.cpu_seconds().values())
+    time.sleep(seconds)
+    return (sum(stack.cpu_seconds().values()) - before) * 60 / seconds
+
+
+def measure(tree: Path, label: str, images: int, work: Path, workers: int | None = None) -> dict[str, Any]:
     print(f"[{label}] throughput…", file=sys.stderr, flush=True)
-    with local_stack(tree, None, work / f"{label}-throughput.log") as stack:
+    with local_stack(tree, None, work / f"{label}-throughput.log", workers) as stack:
         throughput = analyze(stack, images, seed=1000)
         p50, p95 = small_calls(stack, 200)
+        idle = idle_cpu(stack, IDLE_SECONDS)
     print(f"[{label}] quota…", file=sys.stderr, flush=True)
-    with local_stack(tree, TPS, work / f"{label}-quota.log") as stack:
+    with local_stack(tree, TPS, work / f"{label}-quota.log", workers) as stack:
         quota = analyze(stack, images, seed=5000)
-    return {"throughput": throughput, "quota": quota, "p50": p50, "p95": p95}
+    return {"throughput": throughput, "quota": quota, "p50": p50, "p95": p95, "idle": idle}
 
 
 @contextmanager
@@ -230,8 +241,11 @@ def report(results: dict[str, dict[str, Any]], images: int) -> None:
         cpu = found["throughput"].cpu
         shown = ", ".join(f"{name} {seconds:.1f}" for name, seconds in sorted(cpu.items(), key=lambda x: -x[1]))
         print(f"- {label}: {shown} (total {sum(cpu.values()):.1f} in {found['throughput'].seconds:.1f} s)")
-    if len(results) == 2:
-        before, after = results.values()
+    print("\nIdle (no calls, pollers waiting), CPU seconds per minute:\n")
+    for label, found in results.items():
+        print(f"- {label}: {found['idle']:.2f}")
+    if len(results) >= 2:
+        before, after = list(results.values())[:2]
         print(
             f"\nafter/before: throughput {before['throughput'].seconds / after['throughput'].seconds:.2f}x, "
             f"small-call p50 {after['p50'] / before['p50']:.2f}x"
@@ -243,13 +257,16 @@ def main() -> None:
     parser.add_argument("--images", type=int, default=100)
     parser.add_argument("--before", default="main", help="git ref of the 'before' stack")
     parser.add_argument("--skip-before", action="store_true")
+    parser.add_argument("--workers", type=int, action="append", help="worker processes of the 'after' stack (repeat)")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="imgrec-bench-stack-"))
     results: dict[str, dict[str, Any]] = {}
     if not args.skip_before:
         with worktree(args.before) as tree:
             results[f"before ({args.before})"] = measure(tree, "before", args.images, work)
-    results["after (this tree)"] = measure(REPO, "after", args.images, work)
+    for workers in args.workers or [None]:
+        label = "after (this tree)" + (f", {workers} worker processes" if workers else "")
+        results[label] = measure(REPO, f"after-{workers or 'default'}", args.images, work, workers)
     report(results, args.images)
     print(f"\nlogs: {work}", file=sys.stderr)
 

@@ -41,6 +41,12 @@ def parse_args(argv: list[str] | None, environ: Mapping[str, str]) -> argparse.N
         help=f"API requests per minute per caller, as the deployed WAF rule (IMGREC_RATE_LIMIT; {DEFAULT_LIMIT})",
     )
     parser.add_argument(
+        "--workers",
+        type=int,
+        default=int(environ.get("IMGREC_WORKERS") or 0) or None,
+        help="worker processes, each one Lambda execution environment (IMGREC_WORKERS; default: one per core)",
+    )
+    parser.add_argument(
         "--log-dir",
         type=Path,
         default=environ.get("IMGREC_LOG_DIR") or None,
@@ -61,6 +67,7 @@ def main(argv: list[str] | None = None) -> None:
             recognizer_port=args.recognizer_port,
             recognizer=recognizer,
             rate_limit=args.rate_limit,
+            worker_processes=args.workers,
             log_dir=args.log_dir,
             echo=True,
         )

@@ -44,6 +44,8 @@ class StackOptions:
     visibility_timeout: int | None = None
     worker_environment: dict[str, str] = field(default_factory=dict)
     maximum_concurrency: int = STACK.event_source.maximum_concurrency
+    # Worker processes (Lambda execution environments); None: one per core (at least 2, at most the above).
+    worker_processes: int | None = None
     web_origins: tuple[str, ...] = ()
     # Requests per minute per caller (Authorization header), as the deployed API's WAF rule.
     rate_limit: int = DEFAULT_LIMIT
@@ -179,6 +181,7 @@ class EmbeddedStack:
                 recognizer=self.options.recognizer,
                 visibility_timeout=self.options.visibility_timeout,
                 maximum_concurrency=self.options.maximum_concurrency,
+                worker_processes=self.options.worker_processes,
                 rate_limit=self.options.rate_limit,
             ),
         )

@@ -31,6 +31,8 @@ class LayoutOptions:
     visibility_timeout: int | None = None
     maximum_concurrency: int = STACK.event_source.maximum_concurrency
     rate_limit: int = DEFAULT_LIMIT
+    # Worker execution environments (processes); None: as many as cores (at least 2), at most the above.
+    worker_processes: int | None = None
 
 
 @dataclass(frozen=True)
@@ -113,8 +115,10 @@ def _poller(queue: str, function: str, handler: str, timeout: int) -> Callable[[
 
 
 def worker_instances(options: LayoutOptions) -> int:
-    """Execution environments of the worker: the event source's maximum concurrency, but no more than the
-    machine has cores (at least 2): more interpreters than cores only add memory and contention."""
+    """Execution environments of the worker: the event source's maximum concurrency, but by default no more
+    than the machine has cores (at least 2): more interpreters than cores mostly add memory and contention."""
+    if options.worker_processes is not None:
+        return max(1, options.worker_processes)
     return max(1, min(options.maximum_concurrency, max(2, os.cpu_count() or 2)))
 
 
