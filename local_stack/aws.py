@@ -14,7 +14,7 @@ from typing import Any
 
 from werkzeug.serving import BaseWSGIServer, make_server
 
-from local_stack import dynamodb_fidelity, s3_post_policy
+from local_stack import dynamodb_fidelity, emulator_speed, s3_post_policy
 from local_stack.process import announce, wait_for_shutdown
 
 
@@ -42,6 +42,7 @@ def start_aws(host: str = "127.0.0.1", port: int = 0) -> RunningAws:
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one line per emulated AWS call drowns the logs
     dynamodb_fidelity.install()
     s3_post_policy.install()
+    emulator_speed.install()
     app: Any = DomainDispatcherApplication(create_backend_app)
     server = make_server(host, port, app, threaded=True, request_handler=RequestHandler)
     thread = threading.Thread(target=server.serve_forever, name="aws-emulator", daemon=True)
