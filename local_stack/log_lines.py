@@ -10,6 +10,7 @@ import json
 import os
 import sys
 import time
+from datetime import UTC, datetime
 from typing import Any
 
 # Messages worth a line on the terminal, with the fields shown (in this order) when present.
@@ -51,7 +52,7 @@ def emit(level: str, message: str, **fields: Any) -> None:
     record = {
         "level": level,
         "message": message,
-        "timestamp": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "timestamp": datetime.now(UTC).isoformat(timespec="milliseconds"),
         "service": os.environ.get("POWERTOOLS_SERVICE_NAME", "imgrec-local"),
         **fields,
     }

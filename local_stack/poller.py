@@ -53,10 +53,25 @@ class InProcessInvoker:
     _one_at_a_time: threading.Lock = field(default_factory=threading.Lock)
 
     def invoke(self, event: dict[str, Any]) -> Any:
-        context = LocalLambdaContext(function_name=self.function_name, timeout_seconds=self.timeout_seconds)
+        with self._one_at_a_time:
+            context = LocalLambdaContext(function_name=self.function_name, timeout_seconds=self.timeout_seconds)
+            started = time.monotonic()
+            try:
+                return self._call(event, context)
+            finally:
+                # Lambda's REPORT line: how long the invocation took, in the function's log.
+                emit(
+                    "INFO",
+                    "invocation report",
+                    function_name=self.function_name,
+                    function_request_id=context.aws_request_id,
+                    records=len(event.get("Records", [])),
+                    duration_ms=round((time.monotonic() - started) * 1000, 1),
+                )
+
+    def _call(self, event: dict[str, Any], context: LocalLambdaContext) -> Any:
         try:
-            with self._one_at_a_time:
-                return self.handler(event, context)
+            return self.handler(event, context)
         except Exception as error:
             raise InvocationError(f"{self.function_name} raised {type(error).__name__}: {error}") from error
 
