@@ -44,7 +44,7 @@ def parse_args(argv: list[str] | None, environ: Mapping[str, str]) -> argparse.N
         "--workers",
         type=int,
         default=int(environ.get("IMGREC_WORKERS") or 0) or None,
-        help="worker processes, each one Lambda execution environment (IMGREC_WORKERS; default: one per core)",
+        help="worker processes, one Lambda execution environment each (IMGREC_WORKERS; default 2 per core, 10 at most)",
     )
     parser.add_argument(
         "--log-dir",

@@ -44,7 +44,7 @@ class StackOptions:
     visibility_timeout: int | None = None
     worker_environment: dict[str, str] = field(default_factory=dict)
     maximum_concurrency: int = STACK.event_source.maximum_concurrency
-    # Worker processes (Lambda execution environments); None: one per core (at least 2, at most the above).
+    # Worker processes (Lambda execution environments); None: two per core, at most maximum_concurrency.
     worker_processes: int | None = None
     web_origins: tuple[str, ...] = ()
     # Requests per minute per caller (Authorization header), as the deployed API's WAF rule.

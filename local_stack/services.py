@@ -115,11 +115,12 @@ def _poller(queue: str, function: str, handler: str, timeout: int) -> Callable[[
 
 
 def worker_instances(options: LayoutOptions) -> int:
-    """Execution environments of the worker: the event source's maximum concurrency, but by default no more
-    than the machine has cores (at least 2): more interpreters than cores mostly add memory and contention."""
+    """Execution environments of the worker: the event source's maximum concurrency (the template's 10),
+    but by default at most two per core. An invocation mostly waits (on the emulator, on Rekognition), so
+    a few per core keep the processors busy; beyond that each one only adds ~80 MB and contention."""
     if options.worker_processes is not None:
         return max(1, options.worker_processes)
-    return max(1, min(options.maximum_concurrency, max(2, os.cpu_count() or 2)))
+    return max(1, min(options.maximum_concurrency, 2 * (os.cpu_count() or 1)))
 
 
 WORKER_FUNCTION = "imgrec-worker"

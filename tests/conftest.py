@@ -28,6 +28,8 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
             recognizer=RecognizerConfig(backend=backend),  # type: ignore[arg-type]
             # Redelivery in seconds rather than the template's 12 minutes, for tests that lose a batch.
             visibility_timeout=20,
+            # Two worker processes (execution environments) whatever the machine: a quick session start.
+            worker_processes=2,
             # One JSON log per process (api.log, worker.log, ...): where to look when a test fails.
             log_dir=tmp_path_factory.mktemp("stack-logs"),
         )

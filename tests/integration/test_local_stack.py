@@ -29,8 +29,9 @@ from tests.support.api import ApiClient
 from tests.support.images import photo_like
 
 REPO = Path(__file__).resolve().parents[2]
+WORKERS = 2
 # aws, recognizer, api, dead-letters, and the worker's execution environments
-PROCESSES = 4 + by_name("worker").instances(LayoutOptions())
+PROCESSES = 4 + by_name("worker").instances(LayoutOptions(worker_processes=WORKERS))
 START_TIMEOUT = 120
 
 
@@ -232,6 +233,8 @@ def make_up(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[str], dict[str, s
             "0",
             "--recognizer",
             "stub",
+            "--workers",
+            str(WORKERS),
             "--log-dir",
             str(tmp_path / "logs"),
         ],

@@ -58,4 +58,5 @@ def test_each_worker_process_is_one_execution_environment_and_their_number_follo
     assert rendered[rendered.index("--maximum-concurrency") + 1] == "1"
     assert worker.instances(LayoutOptions(maximum_concurrency=1)) == 1
     assert 2 <= worker.instances(LayoutOptions(maximum_concurrency=10)) <= 10
+    assert worker.instances(LayoutOptions(worker_processes=3)) == 3
     assert by_name("dead-letters").instances(LayoutOptions()) == 1
