@@ -2,16 +2,18 @@
 
 Each stack is `python -m local_stack` started from a source tree (the "before" tree is a temporary git
 worktree of `--before`, default `main`), with the stub recognizer answering each call after 200 ms, and
-driven over HTTP exactly as a client would:
+driven over HTTP exactly as a client would. All stacks are up together and their runs interleaved round
+by round, so that each sees the same load on a shared machine:
 
 1. throughput: 100 distinct images x 4 features (LABELS, FACES, TEXT, MODERATION); time from submit to the
-   last job finished, against the sequential bound (every Rekognition call one after another: 100 x 4 x 0.2 s);
-2. quota: the same with a 3-TPS quota per API in the recognizer: calls per second over the quota
-   (4 APIs x 3 TPS), and every job must end SUCCEEDED;
-3. small calls: `GET /jobs/{id}` on one kept-alive connection, idle stack, p50 and p95;
-plus the CPU each process of the stack used during (1) (where the time goes).
+   last job finished, against the sequential bound (every Rekognition call one after another: 100 x 4 x 0.2 s),
+   and the CPU each process of the stack used meanwhile;
+2. small calls: `GET /jobs/{id}` on one kept-alive connection, idle stack, p50 and p95;
+3. idle: CPU per minute while nobody calls;
+4. quota (each stack alone): the same 100 x 4 with a 3-TPS quota per API in the recognizer: calls per second
+   over the quota (4 APIs x 3 TPS), and every job must end SUCCEEDED.
 
-    .venv/bin/python bench/bench_local_stack.py [--images 100] [--before main] [--skip-before]
+    .venv/bin/python bench/bench_local_stack.py [--images 100] [--rounds 3] [--before main] [--workers N ...]
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ import tempfile
 import time
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -186,24 +188,45 @@ def small_calls(stack: Stack, calls: int) -> tuple[float, float]:
     return statistics.median(times), times[int(len(times) * 0.95) - 1]
 
 
-def idle_cpu(stack: Stack, seconds: float) -> float:
-    """CPU seconds per minute the whole stack uses while nobody calls it (pollers waiting)."""
+def idle_cpu(stacks: list[Stack], seconds: float) -> list[float]:
+    """CPU seconds per minute each whole stack uses while nobody calls it (pollers waiting)."""
     time.sleep(5)  # the last jobs' deletes and the pollers' batching windows settle
-    before = sum(stack.cpu_seconds().values())
+    before = [sum(stack.cpu_seconds().values()) for stack in stacks]
     time.sleep(seconds)
-    return (sum(stack.cpu_seconds().values()) - before) * 60 / seconds
+    after = [sum(stack.cpu_seconds().values()) for stack in stacks]
+    return [(a - b) * 60 / seconds for a, b in zip(after, before, strict=True)]
 
 
-def measure(tree: Path, label: str, images: int, work: Path, workers: int | None = None) -> dict[str, Any]:
-    print(f"[{label}] throughput…", file=sys.stderr, flush=True)
-    with local_stack(tree, None, work / f"{label}-throughput.log", workers) as stack:
-        throughput = analyze(stack, images, seed=1000)
-        p50, p95 = small_calls(stack, 200)
-        idle = idle_cpu(stack, IDLE_SECONDS)
-    print(f"[{label}] quota…", file=sys.stderr, flush=True)
-    with local_stack(tree, TPS, work / f"{label}-quota.log", workers) as stack:
-        quota = analyze(stack, images, seed=5000)
-    return {"throughput": throughput, "quota": quota, "p50": p50, "p95": p95, "idle": idle}
+@dataclass
+class Variant:
+    label: str
+    tree: Path
+    workers: int | None = None
+
+
+def measure(variants: list[Variant], images: int, rounds: int, work: Path) -> dict[str, dict[str, Any]]:
+    """All stacks up at once, their throughput runs interleaved round by round (so each sees the same
+    machine load), then each one's quota run on its own."""
+    found: dict[str, dict[str, Any]] = {v.label: {"runs": [], "p50": [], "p95": []} for v in variants}
+    with ExitStack() as running:
+        stacks = {
+            v.label: running.enter_context(local_stack(v.tree, None, work / f"{i}-throughput.log", v.workers))
+            for i, v in enumerate(variants)
+        }
+        for round_number in range(rounds):
+            for i, (label, stack) in enumerate(stacks.items()):
+                print(f"[{label}] round {round_number + 1}…", file=sys.stderr, flush=True)
+                found[label]["runs"].append(analyze(stack, images, seed=10_000 * (round_number + 1) + 1000 * i))
+                p50, p95 = small_calls(stack, 200)
+                found[label]["p50"].append(p50)
+                found[label]["p95"].append(p95)
+        idle = idle_cpu(list(stacks.values()), IDLE_SECONDS)
+    for i, v in enumerate(variants):
+        found[v.label]["idle"] = idle[i]
+        print(f"[{v.label}] quota…", file=sys.stderr, flush=True)
+        with local_stack(v.tree, TPS, work / f"{i}-quota.log", v.workers) as stack:
+            found[v.label]["quota"] = analyze(stack, images, seed=900_000 + 1000 * i)
+    return found
 
 
 @contextmanager
@@ -216,40 +239,47 @@ def worktree(ref: str) -> Iterator[Path]:
         subprocess.run(["git", "worktree", "remove", "--force", str(folder)], cwd=REPO, check=False)
 
 
-def report(results: dict[str, dict[str, Any]], images: int) -> None:
+def report(results: dict[str, dict[str, Any]], images: int, rounds: int) -> None:
     sequential = images * len(FEATURES) * LATENCY_MS / 1000
     quota_rate = len(FEATURES) * TPS
     print(
         f"\n## Local stack ({platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
-        f"Python {platform.python_version()}, load {os.getloadavg()[0]:.1f})\n"
+        f"Python {platform.python_version()}, load {os.getloadavg()[0]:.1f}; median of {rounds} interleaved rounds)\n"
     )
     print(
-        "| stack | 100 img x 4 features | x sequential bound | 3-TPS quota run | quota used | statuses "
-        "(quota run) | GET /jobs/{id} p50 / p95 |"
+        f"| stack | {images} img x 4 features (range) | x sequential bound | CPU s (all processes) | 3-TPS quota run "
+        "| quota used | jobs (quota run) | GET /jobs/{id} p50 / p95 |"
     )
-    print("|---|---:|---:|---:|---:|---|---:|")
+    print("|---|---:|---:|---:|---:|---:|---|---:|")
     for label, found in results.items():
-        throughput, quota = found["throughput"], found["quota"]
+        seconds = sorted(run.seconds for run in found["runs"])
+        median = statistics.median(seconds)
+        cpu = statistics.median(sum(run.cpu.values()) for run in found["runs"])
+        quota = found["quota"]
         used = images * len(FEATURES) / quota.seconds / quota_rate
         print(
-            f"| {label} | {throughput.seconds:.1f} s ({images / throughput.seconds:.1f} img/s) "
-            f"| {sequential / throughput.seconds:.1f}x | {quota.seconds:.1f} s | {used:.0%} | {quota.statuses} "
-            f"| {found['p50']:.1f} / {found['p95']:.1f} ms |"
+            f"| {label} | {median:.1f} s ({seconds[0]:.1f}–{seconds[-1]:.1f}) | {sequential / median:.1f}x "
+            f"| {cpu:.1f} | {quota.seconds:.1f} s | {used:.0%} | {quota.statuses} "
+            f"| {statistics.median(found['p50']):.1f} / {statistics.median(found['p95']):.1f} ms |"
         )
-    print("\nCPU seconds per process during the throughput run:\n")
+    print("\nCPU seconds per process, summed over the rounds:\n")
     for label, found in results.items():
-        cpu = found["throughput"].cpu
-        shown = ", ".join(f"{name} {seconds:.1f}" for name, seconds in sorted(cpu.items(), key=lambda x: -x[1]))
-        print(f"- {label}: {shown} (total {sum(cpu.values()):.1f} in {found['throughput'].seconds:.1f} s)")
+        total: dict[str, float] = {}
+        for run in found["runs"]:
+            for name, value in run.cpu.items():
+                total[name] = total.get(name, 0.0) + value
+        shown = ", ".join(f"{name} {value:.1f}" for name, value in sorted(total.items(), key=lambda x: -x[1]))
+        print(f"- {label}: {shown}")
     print("\nIdle (no calls, pollers waiting), CPU seconds per minute:\n")
     for label, found in results.items():
         print(f"- {label}: {found['idle']:.2f}")
     if len(results) >= 2:
         before, after = list(results.values())[:2]
-        print(
-            f"\nafter/before: throughput {before['throughput'].seconds / after['throughput'].seconds:.2f}x, "
-            f"small-call p50 {after['p50'] / before['p50']:.2f}x"
+        speed = statistics.median(r.seconds for r in before["runs"]) / statistics.median(
+            r.seconds for r in after["runs"]
         )
+        latency = statistics.median(after["p50"]) / statistics.median(before["p50"])
+        print(f"\nafter/before: throughput {speed:.2f}x, small-call p50 {latency:.2f}x")
 
 
 def main() -> None:
@@ -258,16 +288,18 @@ def main() -> None:
     parser.add_argument("--before", default="main", help="git ref of the 'before' stack")
     parser.add_argument("--skip-before", action="store_true")
     parser.add_argument("--workers", type=int, action="append", help="worker processes of the 'after' stack (repeat)")
+    parser.add_argument("--rounds", type=int, default=3, help="interleaved throughput runs per stack")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="imgrec-bench-stack-"))
-    results: dict[str, dict[str, Any]] = {}
-    if not args.skip_before:
-        with worktree(args.before) as tree:
-            results[f"before ({args.before})"] = measure(tree, "before", args.images, work)
-    for workers in args.workers or [None]:
-        label = "after (this tree)" + (f", {workers} worker processes" if workers else "")
-        results[label] = measure(REPO, f"after-{workers or 'default'}", args.images, work, workers)
-    report(results, args.images)
+    with ExitStack() as trees:
+        variants = []
+        if not args.skip_before:
+            variants.append(Variant(f"before ({args.before})", trees.enter_context(worktree(args.before))))
+        for workers in args.workers or [None]:
+            label = "after (this tree)" + (f", {workers} worker processes" if workers else "")
+            variants.append(Variant(label, REPO, workers))
+        results = measure(variants, args.images, args.rounds, work)
+    report(results, args.images, args.rounds)
     print(f"\nlogs: {work}", file=sys.stderr)
 
 
