@@ -7,7 +7,9 @@
 ARG LAMBDA_BASE_IMAGE=public.ecr.aws/lambda/python:3.12@sha256:145350008f3f67d82c0bc6ecd34d9eb0c95aecf11f9b69db6bab7de3d5d3cc61
 
 FROM ${LAMBDA_BASE_IMAGE} AS dependencies
-RUN pip install --no-cache-dir uv==0.9.30
+# uv itself hash-checked: the exact wheels infra/uv-requirements.txt names, nothing else.
+COPY infra/uv-requirements.txt /tmp/uv-requirements.txt
+RUN pip install --no-cache-dir --require-hashes --no-deps --only-binary=:all: --requirement /tmp/uv-requirements.txt
 WORKDIR /build
 COPY pyproject.toml uv.lock ./
 # The exact versions and hashes of the runtime group ([project].dependencies), from the lock, then a

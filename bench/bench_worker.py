@@ -108,7 +108,7 @@ def invocation_factory(fake: FakeSetup | None, sequential: bool):  # type: ignor
             if sequential:
                 one = asyncio.Semaphore(1)
                 jobs = replace(jobs, feature_slots=dict.fromkeys(Feature, one))
-            yield Invocation(jobs=jobs, retries=real.retries)
+            yield Invocation(jobs=jobs, redelivery=real.redelivery)
 
     return factory
 

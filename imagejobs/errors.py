@@ -18,6 +18,8 @@ class ErrorCode(StrEnum):
     TOO_MANY_PIXELS = "TOO_MANY_PIXELS"
     FEATURE_FAILED = "FEATURE_FAILED"
     INTERNAL = "INTERNAL"
+    # Rekognition stayed over its quota for longer than the worker waits (throttle_max_age_hours).
+    THROTTLED = "THROTTLED"
 
 
 class ImgrecError(Exception):
@@ -38,6 +40,11 @@ class JobFailure(ImgrecError):
 
 class TransientError(ImgrecError):
     """Throttling, a 5xx or a timeout from a dependency: the job is retried later, never failed for it."""
+
+
+class DependencyError(ImgrecError):
+    """A dependency refused a call in a way retrying cannot fix (access denied, a malformed request): a bug or
+    a misconfiguration of ours, never the caller's fault. Answered as 500 INTERNAL, logged with details."""
 
 
 class FeatureFailure(ImgrecError):

@@ -11,7 +11,7 @@ from imagejobs.model import Feature
 UPLOADS_PREFIX = "uploads/"
 DERIVED_PREFIX = "derived/"
 
-_ID_PATTERN = re.compile(r"^[bj]-[0-9a-f]{32}$")
+ID_PATTERN = re.compile(r"^[bj]-[0-9a-f]{32}$")
 
 
 def new_batch_id() -> str:
@@ -32,7 +32,7 @@ def replayable_id(kind: str, *scope: str) -> str:
 
 def is_valid_id(value: str) -> bool:
     """Ids come back in URLs: anything not shaped like one of ours is simply not found."""
-    return bool(_ID_PATTERN.match(value))
+    return bool(ID_PATTERN.match(value))
 
 
 def upload_key(batch_id: str, job_id: str) -> str:

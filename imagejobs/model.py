@@ -5,7 +5,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
 
 class JobStatus(StrEnum):
@@ -66,6 +66,14 @@ _RESPONSE_ITEMS = {
     Feature.MODERATION: "ModerationLabels",
 }
 
+
+def integral_float(value: object) -> object:
+    """JSON Schema counts 50.0 as an integer; booleans and strings stay refused by the strict field."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
 DEFAULT_MIN_CONFIDENCE = 55.0
 DEFAULT_MAX_LABELS = 50
 
@@ -76,8 +84,13 @@ class AnalysisOptions(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, validate_by_name=True, validate_by_alias=True)
 
     features: Annotated[list[Feature], Field(min_length=1, max_length=4)] = [Feature.LABELS]
-    min_confidence: Annotated[float, Field(ge=0, le=100, alias="minConfidence")] = DEFAULT_MIN_CONFIDENCE
-    max_labels: Annotated[int, Field(ge=1, le=1000, alias="maxLabels")] = DEFAULT_MAX_LABELS
+    # Strict: `"55"` or `true` is a client bug to report, not a number to guess at.
+    min_confidence: Annotated[float, Field(strict=True, allow_inf_nan=False, ge=0, le=100, alias="minConfidence")] = (
+        DEFAULT_MIN_CONFIDENCE
+    )
+    max_labels: Annotated[
+        int, Field(strict=True, ge=1, le=1000, alias="maxLabels"), BeforeValidator(integral_float)
+    ] = DEFAULT_MAX_LABELS
 
     @field_validator("features")
     @classmethod

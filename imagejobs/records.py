@@ -4,10 +4,12 @@ Pure: records convert to and from DynamoDB's attribute-value maps, and every sta
 as a request (a plain dict) that the sync store (API) and the async store (worker) only execute. That
 keeps one definition of each conditional write, whichever SDK sends it.
 
-Layout: `pk=JOB#<jobId>, sk=JOB` for jobs (GSI `byBatch`: batchId/seq) and `pk=BATCH#<batchId>, sk=BATCH`
-for batches (sparse GSI `byOwner`: batchOwner/createdAt). A batch holds one counter per status; every job
-transition moves one unit between two counters in the same transaction that changes the job, under a
-condition on the job's current status, so a counter can never move twice for one transition.
+Layout: `pk=JOB#<jobId>, sk=JOB` for jobs (GSI `byBatch`: batchId/seq, and GSI `byBatchStatus`:
+batchStatus/seq, where batchStatus is `<batchId>#<status>`, so a status filter reads full pages),
+`pk=BATCH#<batchId>, sk=BATCH` for batches (sparse GSI `byOwner`: batchOwner/createdAt), and
+`pk=QUOTA#<owner>, sk=DAY#<yyyy-mm-dd>` for the per-caller daily image counters. A batch holds one counter
+per status; every job transition moves one unit between two counters in the same transaction that changes
+the job, under a condition on the job's current status, so a counter can never move twice for one transition.
 """
 
 from __future__ import annotations
@@ -24,6 +26,9 @@ AttributeMap = dict[str, Any]
 
 JOB_SK = "JOB"
 BATCH_SK = "BATCH"
+BY_BATCH_INDEX = "byBatch"
+BY_BATCH_STATUS_INDEX = "byBatchStatus"
+BY_OWNER_INDEX = "byOwner"
 
 
 def job_key(job_id: str) -> AttributeMap:
@@ -56,6 +61,11 @@ def _load_json(item: AttributeMap, name: str) -> Any:
 
 def count_attribute(status: JobStatus) -> str:
     return f"count{status.value}"
+
+
+def batch_status(batch_id: str, status: JobStatus) -> str:
+    """The `byBatchStatus` index's partition key: the jobs of one batch in one status."""
+    return f"{batch_id}#{status.value}"
 
 
 @dataclass(frozen=True)
@@ -96,6 +106,8 @@ class JobRecord:
     image: dict[str, Any] | None = None
     results_key: str | None = None
     summary: dict[str, Any] | None = None
+    # Set on jobs made by a request with an Idempotency-Key: the digest of that request (a replay must match).
+    request_digest: str | None = None
 
     def moved_to(self, status: JobStatus, at: str, **changes: Any) -> JobRecord:
         """The job in `status` from time `at`, one version on: what a transition writes. Any state but
@@ -116,6 +128,7 @@ class JobRecord:
             "declaredSize": _n(self.declared_size),
             "options": _json(self.options.to_json()),
             "status": _s(self.status.value),
+            "batchStatus": _s(batch_status(self.batch_id, self.status)),
             "createdAt": _s(self.created_at),
             "updatedAt": _s(self.updated_at),
             "expiresAt": _n(self.expires_at),
@@ -126,6 +139,8 @@ class JobRecord:
             item["claimToken"] = _s(self.claim_token)
         if self.lease_until is not None:
             item["leaseUntil"] = _n(self.lease_until)
+        if self.request_digest is not None:
+            item["requestDigest"] = _s(self.request_digest)
         item.update(_outcome_attributes(self))
         return item
 
@@ -158,6 +173,7 @@ class JobRecord:
             image=_load_json(item, "image"),
             results_key=item["resultsKey"]["S"] if "resultsKey" in item else None,
             summary=_load_json(item, "summary"),
+            request_digest=item["requestDigest"]["S"] if "requestDigest" in item else None,
         )
 
 
@@ -188,6 +204,8 @@ class BatchRecord:
     total: int = 0
     counts: dict[JobStatus, int] = field(default_factory=dict)
     next_seq: int = 0
+    # Set on batches made by a request with an Idempotency-Key: the digest of that request.
+    request_digest: str | None = None
 
     @property
     def done(self) -> bool:
@@ -207,6 +225,8 @@ class BatchRecord:
         }
         for status in JobStatus:
             item[count_attribute(status)] = _n(self.counts.get(status, 0))
+        if self.request_digest is not None:
+            item["requestDigest"] = _s(self.request_digest)
         return item
 
     @classmethod
@@ -220,6 +240,7 @@ class BatchRecord:
             total=int(item["total"]["N"]),
             counts={s: int(item.get(count_attribute(s), {"N": "0"})["N"]) for s in JobStatus},
             next_seq=int(item.get("nextSeq", {"N": "0"})["N"]),
+            request_digest=item["requestDigest"]["S"] if "requestDigest" in item else None,
         )
 
 
@@ -227,8 +248,14 @@ class BatchRecord:
 
 
 def put_batch_with_jobs_request(table: str, batch: BatchRecord, jobs: list[JobRecord]) -> AttributeMap:
-    """A new batch and its first jobs (at most 99: one transaction holds 100 items)."""
-    counted = replace(batch, total=len(jobs), counts={JobStatus.AWAITING_UPLOAD: len(jobs)}, next_seq=len(jobs))
+    """A new batch and its first jobs (at most 99: one transaction holds 100 items). `batch.next_seq` may
+    already reserve the sequence numbers of jobs that later transactions add."""
+    counted = replace(
+        batch,
+        total=len(jobs),
+        counts={JobStatus.AWAITING_UPLOAD: len(jobs)},
+        next_seq=max(batch.next_seq, len(jobs)),
+    )
     items = [
         {
             "Put": {
@@ -242,25 +269,37 @@ def put_batch_with_jobs_request(table: str, batch: BatchRecord, jobs: list[JobRe
     return {"TransactItems": items}
 
 
-def add_jobs_request(table: str, batch_id: str, jobs: list[JobRecord]) -> AttributeMap:
-    """More jobs for an existing batch, with its total and counter moved in the same transaction."""
+def add_jobs_request(table: str, batch_id: str, jobs: list[JobRecord], max_total: int | None = None) -> AttributeMap:
+    """More jobs for an existing batch, with its total and counter moved in the same transaction; with
+    `max_total`, only if the batch stays within it."""
     items = [_put_new_job(table, job) for job in jobs]
-    items.append(
-        {
-            "Update": {
-                "TableName": table,
-                "Key": batch_key(batch_id),
-                "UpdateExpression": "ADD #total :n, #awaiting :n",
-                "ConditionExpression": "attribute_exists(pk)",
-                "ExpressionAttributeNames": {
-                    "#total": "total",
-                    "#awaiting": count_attribute(JobStatus.AWAITING_UPLOAD),
-                },
-                "ExpressionAttributeValues": {":n": _n(len(jobs))},
-            }
-        }
-    )
+    update: AttributeMap = {
+        "TableName": table,
+        "Key": batch_key(batch_id),
+        "UpdateExpression": "ADD #total :n, #awaiting :n",
+        "ConditionExpression": "attribute_exists(pk)",
+        "ExpressionAttributeNames": {"#total": "total", "#awaiting": count_attribute(JobStatus.AWAITING_UPLOAD)},
+        "ExpressionAttributeValues": {":n": _n(len(jobs))},
+    }
+    if max_total is not None:
+        update["ConditionExpression"] += " AND #total <= :room"
+        update["ExpressionAttributeValues"][":room"] = _n(max_total - len(jobs))
+    items.append({"Update": update})
     return {"TransactItems": items}
+
+
+def reserve_daily_images_request(
+    table: str, owner: str, day: str, count: int, limit: int, expires_at: int
+) -> AttributeMap:
+    """Count `count` images against `owner`'s quota for `day` unless that passes `limit` (conditional)."""
+    return {
+        "TableName": table,
+        "Key": {"pk": _s(f"QUOTA#{owner}"), "sk": _s(f"DAY#{day}")},
+        "UpdateExpression": "ADD #images :n SET #expires = :expires",
+        "ConditionExpression": "attribute_not_exists(#images) OR #images <= :room",
+        "ExpressionAttributeNames": {"#images": "images", "#expires": "expiresAt"},
+        "ExpressionAttributeValues": {":n": _n(count), ":room": _n(limit - count), ":expires": _n(expires_at)},
+    }
 
 
 def reserve_seq_request(table: str, batch_id: str, count: int) -> AttributeMap:
@@ -334,17 +373,16 @@ def _conditional_put(table: str, before: JobRecord, after: JobRecord) -> Attribu
 def jobs_of_batch_query(
     table: str, batch_id: str, limit: int, start_key: AttributeMap | None, status: JobStatus | None
 ) -> AttributeMap:
-    query: AttributeMap = {
-        "TableName": table,
-        "IndexName": "byBatch",
-        "KeyConditionExpression": "batchId = :b",
-        "ExpressionAttributeValues": {":b": _s(batch_id)},
-        "Limit": limit,
-    }
-    if status is not None:
-        query["FilterExpression"] = "#status = :status"
-        query["ExpressionAttributeNames"] = {"#status": "status"}
-        query["ExpressionAttributeValues"][":status"] = _s(status.value)
+    """A page of a batch's jobs in their order, or of those in `status` (full pages: its own index)."""
+    query: AttributeMap = {"TableName": table, "Limit": limit}
+    if status is None:
+        query["IndexName"] = BY_BATCH_INDEX
+        query["KeyConditionExpression"] = "batchId = :b"
+        query["ExpressionAttributeValues"] = {":b": _s(batch_id)}
+    else:
+        query["IndexName"] = BY_BATCH_STATUS_INDEX
+        query["KeyConditionExpression"] = "batchStatus = :bs"
+        query["ExpressionAttributeValues"] = {":bs": _s(batch_status(batch_id, status))}
     if start_key:
         query["ExclusiveStartKey"] = start_key
     return query
@@ -353,7 +391,7 @@ def jobs_of_batch_query(
 def batches_of_owner_query(table: str, owner: str, limit: int, start_key: AttributeMap | None) -> AttributeMap:
     query: AttributeMap = {
         "TableName": table,
-        "IndexName": "byOwner",
+        "IndexName": BY_OWNER_INDEX,
         "KeyConditionExpression": "batchOwner = :o",
         "ExpressionAttributeValues": {":o": _s(owner)},
         "ScanIndexForward": False,

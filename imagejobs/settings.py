@@ -37,8 +37,13 @@ class ApiSettings(StoreSettings):
     queue_url: Annotated[str, Field(min_length=8)]
     max_inline_upload_bytes: Annotated[int, Field(ge=1, le=6 * MiB)] = 4 * MiB
     upload_url_ttl_seconds: Annotated[int, Field(ge=60, le=7 * 24 * 3600)] = 3600
-    max_images_per_request: Annotated[int, Field(ge=1, le=500)] = 500
     image_url_ttl_seconds: Annotated[int, Field(ge=60, le=7 * 24 * 3600)] = 3600
+    # The web app's origin, answered in CORS headers. Empty: same-origin only (the local stack serves the
+    # web app and the API from one origin); never "*".
+    cors_origin: Annotated[str, Field(max_length=2048, pattern=r"^(https?://[^/\s]+)?$")] = ""
+    # Per-caller quotas (docs/operations.md): the first line of cost defence.
+    quota_images_per_day: Annotated[int, Field(ge=1, le=10_000_000)] = 10_000
+    quota_jobs_per_batch: Annotated[int, Field(ge=1, le=10_000_000)] = 50_000
 
 
 class WorkerSettings(StoreSettings):
@@ -54,8 +59,14 @@ class WorkerSettings(StoreSettings):
     rekognition_concurrency: Annotated[int, Field(ge=1, le=64)] = 10
     # How long a claim on a job holds before another delivery may take it over (a crashed worker's claim).
     lease_seconds: Annotated[int, Field(ge=10, le=3600)] = 180
-    # Receives after which a failing message lands in the DLQ (the queue's redrive maxReceiveCount).
+    # Receives after which a failing message lands in the DLQ (the queue's redrive maxReceiveCount): a job
+    # still throttled on its last receive is put back on the queue with a fresh message instead.
     max_receive_count: Annotated[int, Field(ge=1, le=1000)] = 8
+    # A job that keeps being throttled this long after it was queued ends FAILED/THROTTLED.
+    throttle_max_age_hours: Annotated[int, Field(ge=1, le=72)] = 6
+    # Records still running this close to the function's timeout are released and retried, so the batch's
+    # finished results are kept and the function never times out with work in flight.
+    deadline_margin_seconds: Annotated[int, Field(ge=5, le=300)] = 20
 
 
 SettingsT = TypeVar("SettingsT", bound=BaseModel)

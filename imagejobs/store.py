@@ -13,25 +13,16 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 
 from imagejobs import records
+from imagejobs.aws_errors import is_transient, translate
 from imagejobs.errors import ImgrecError, TransientError
 from imagejobs.model import JobStatus
 from imagejobs.records import AttributeMap, BatchRecord, JobRecord
 
 TRANSACTION_LIMIT = 100
 _CONFLICT_ATTEMPTS = 8
-_TRANSIENT_CODES = frozenset(
-    {
-        "TransactionConflictException",
-        "ProvisionedThroughputExceededException",
-        "ThrottlingException",
-        "RequestLimitExceeded",
-        "InternalServerError",
-        "ServiceUnavailable",
-    }
-)
 
 
 class StaleRecordError(ImgrecError):
@@ -56,7 +47,7 @@ def _classify(error: ClientError) -> type[Exception] | None:
         if "ConditionalCheckFailed" in reasons:
             return StaleRecordError
         return TransientError
-    if code in _TRANSIENT_CODES:
+    if is_transient(error):
         return TransientError
     return None
 
@@ -67,12 +58,12 @@ def _stale(error: ClientError) -> StaleRecordError:
     return StaleCancellationError(str(error), failed)
 
 
-def _retry_delay(error: ClientError, attempt: int) -> float:
+def _retry_delay(error: ClientError, operation: str, attempt: int) -> float:
     """How long to wait before retrying a failed call, or the error it stands for when retrying is pointless
     (both stores' retry loops share this one decision)."""
     kind = _classify(error)
     if kind is None:
-        raise error
+        raise translate(error, f"DynamoDB {operation}") from error
     if kind is StaleRecordError:
         raise _stale(error) from error
     if attempt == _CONFLICT_ATTEMPTS - 1:
@@ -101,7 +92,9 @@ class JobStore:
             try:
                 return getattr(self._client, operation)(**request)
             except ClientError as error:
-                time.sleep(_retry_delay(error, attempt))
+                time.sleep(_retry_delay(error, operation, attempt))
+            except BotoCoreError as error:  # timeouts and connection failures, after botocore's own retries
+                raise translate(error, f"DynamoDB {operation}") from error
         raise AssertionError("unreachable")
 
     def get_job(self, job_id: str) -> JobRecord | None:
@@ -138,9 +131,24 @@ class JobStore:
         answer = self._call("update_item", records.reserve_seq_request(self._table, batch_id, count))
         return int(answer["Attributes"]["nextSeq"]["N"]) - count
 
-    def add_jobs(self, batch_id: str, jobs: list[JobRecord]) -> None:
+    def add_jobs(self, batch_id: str, jobs: list[JobRecord], max_total: int | None = None) -> None:
+        """Add jobs to a batch, 99 per transaction. With `max_total`, a group that would take the batch past
+        it is refused as a whole (`StaleRecordError`): the per-batch quota holds under concurrent adds."""
         for group in chunks(jobs, TRANSACTION_LIMIT - 1):
-            self._call("transact_write_items", records.add_jobs_request(self._table, batch_id, group))
+            self._call("transact_write_items", records.add_jobs_request(self._table, batch_id, group, max_total))
+
+    def reserve_daily_images(self, owner: str, day: str, count: int, limit: int, expires_at: int) -> bool:
+        """Count `count` more images against `owner`'s quota for `day`; False (nothing counted) when that
+        would pass `limit`."""
+        if count > limit:
+            return False
+        try:
+            self._call(
+                "update_item", records.reserve_daily_images_request(self._table, owner, day, count, limit, expires_at)
+            )
+        except StaleRecordError:
+            return False
+        return True
 
     def transition(self, before: JobRecord, after: JobRecord) -> JobRecord:
         self._call("transact_write_items", records.transition_request(self._table, before, after))
@@ -203,7 +211,9 @@ class AsyncJobStore:
             try:
                 return await getattr(self._client, operation)(**request)
             except ClientError as error:
-                await asyncio.sleep(_retry_delay(error, attempt))
+                await asyncio.sleep(_retry_delay(error, operation, attempt))
+            except BotoCoreError as error:  # timeouts and connection failures, after botocore's own retries
+                raise translate(error, f"DynamoDB {operation}") from error
         raise AssertionError("unreachable")
 
     async def get_job(self, job_id: str) -> JobRecord | None:

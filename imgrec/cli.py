@@ -16,7 +16,8 @@ from types import FrameType
 from typing import Any, TextIO
 
 from imgrec.analyze import AnalyzeConfig, AnalyzeRun, Interrupted, Outcome, fingerprint
-from imgrec.client import FEATURES, MAX_IMAGES_PER_CALL, AnalysisRequest, ImgrecClient
+from imgrec.client import MAX_IMAGES_PER_CALL, AnalysisRequest, ImgrecClient
+from imgrec.contract import FEATURES, STATUSES
 from imgrec.errors import ApiError, ImgrecClientError, TransportError, UploadRejected
 from imgrec.progress import Display, LogDisplay, Progress, TerminalDisplay
 from imgrec.results import ResultWriter, job_row
@@ -148,9 +149,23 @@ def _explain_api_error(error: ApiError) -> str:
         return f"the API refused the token ({what}). Set IMGREC_TOKEN or pass --token."
     if error.status == 404:
         return f"{what} (check the id, and that it belongs to this token's user)"
+    if error.status == 429:
+        wait = f" in {_duration(error.retry_after)}" if error.retry_after else " later"
+        return (
+            f"you have reached a usage limit of this deployment: {error.message.rstrip('.')}. "
+            f"Re-run the same command{wait}; it resumes where it stopped."
+        )
     if error.is_transient:
         return f"the API is failing ({what}). Try again later; the run resumes where it stopped."
     return f"the API refused the request: {what}"
+
+
+def _duration(seconds: float) -> str:
+    if seconds >= 5400:
+        return f"{round(seconds / 3600)} hours"
+    if seconds >= 90:
+        return f"{round(seconds / 60)} minutes"
+    return f"{max(1, round(seconds))} seconds"
 
 
 def _sigterm_as_interrupt() -> None:
@@ -231,7 +246,7 @@ def _status(client: ImgrecClient, batch_id: str, out: TextIO) -> int:
         f"batch {batch.get('batchId', batch_id)}: {batch.get('total', 0)} images, "
         f"{'done' if batch.get('done') else 'in progress'}\n"
     )
-    for name in ("AWAITING_UPLOAD", "QUEUED", "PROCESSING", "SUCCEEDED", "PARTIAL", "FAILED"):
+    for name in STATUSES:
         out.write(f"  {name:<16}{counts.get(name, 0)}\n")
     return EXIT_OK
 

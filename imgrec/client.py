@@ -19,12 +19,12 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote, urlencode
 
+from imgrec.contract import MAX_IMAGES_PER_REQUEST
 from imgrec.errors import ApiError, TransportError, UploadRejected
 from imgrec.multipart import MultipartFile
 from imgrec.transport import Body, HttpResponse, HttpTransport, Transport
 
-FEATURES = ("LABELS", "FACES", "TEXT", "MODERATION")
-MAX_IMAGES_PER_CALL = 500
+MAX_IMAGES_PER_CALL = MAX_IMAGES_PER_REQUEST
 
 Json = dict[str, Any]
 
@@ -333,7 +333,7 @@ def _api_error(response: HttpResponse) -> ApiError:
         data = None
     error = data.get("error") if isinstance(data, dict) else None
     if isinstance(error, dict) and "code" in error:
-        return ApiError(response.status, str(error["code"]), str(error.get("message", "")))
+        return ApiError(response.status, str(error["code"]), str(error.get("message", "")), _retry_after(response))
     text = response.body[:200].decode("utf-8", "replace").strip()
     return ApiError(response.status, f"HTTP_{response.status}", text or "no error details")
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+QUOTA_EXCEEDED = "QUOTA_EXCEEDED"
+
 
 class ImgrecClientError(Exception):
     """Base of every error the client raises on purpose."""
@@ -21,15 +23,18 @@ class TransportError(ImgrecClientError):
 class ApiError(ImgrecClientError):
     """The API answered 4xx/5xx with its `{"error": {"code", "message"}}` body."""
 
-    def __init__(self, status: int, code: str, message: str) -> None:
+    def __init__(self, status: int, code: str, message: str, retry_after: float | None = None) -> None:
         super().__init__(f"{code}: {message} (HTTP {status})")
         self.status = status
         self.code = code
         self.message = message
+        self.retry_after = retry_after
 
     @property
     def is_transient(self) -> bool:
-        return self.status == 429 or self.status >= 500
+        """Worth retrying soon: 5xx, and 429 for request rate. A quota (images per day, jobs per batch) is
+        a 429 too, but waiting seconds does not help: the run stops and says when it may go on."""
+        return (self.status == 429 and self.code != QUOTA_EXCEEDED) or self.status >= 500
 
 
 class UploadRejected(ImgrecClientError):

@@ -10,10 +10,12 @@ import tempfile
 from collections.abc import Mapping, Sequence
 from typing import Any, TextIO
 
+from imgrec.contract import TERMINAL_STATUSES
+
 FIELDS = ("path", "jobId", "status", "errorCode", "errorMessage", "labels", "faceCount", "text", "moderation")
 TOP_LABELS = 5
 SUCCEEDED = "SUCCEEDED"
-TERMINAL = frozenset({"SUCCEEDED", "PARTIAL", "FAILED"})
+TERMINAL = frozenset(TERMINAL_STATUSES)
 LOCAL_FAILURE = "FAILED"  # the status of a file reported by the client itself (never sent)
 
 Row = dict[str, Any]
@@ -101,14 +103,25 @@ def is_success(row: Row) -> bool:
     return row.get("status") == SUCCEEDED
 
 
+# Spreadsheets run cells that start with = + - @ (or a tab or carriage return before one) as formulas:
+# text read from an image, or a file name, must stay text (the web app's export does the same).
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralize_formula(text: str) -> str:
+    return f"'{text}" if text.startswith(FORMULA_START) else text
+
+
 def _csv_cell(value: Any) -> str:
     if value is None:
         return ""
+    if isinstance(value, bool | int | float):
+        return str(value)  # numbers are numbers, even negative ones
     if isinstance(value, list):
-        return "; ".join(
+        value = "; ".join(
             f"{item['name']} ({item['confidence']})" if isinstance(item, dict) else str(item) for item in value
         )
-    return str(value)
+    return neutralize_formula(str(value))
 
 
 class ResultWriter:

@@ -7,7 +7,9 @@
 ARG PYTHON_IMAGE=python:3.12.12-slim-bookworm
 
 FROM ${PYTHON_IMAGE} AS dependencies
-RUN pip install --no-cache-dir uv==0.9.30
+# uv itself hash-checked: the exact wheels infra/uv-requirements.txt names, nothing else.
+COPY infra/uv-requirements.txt /tmp/uv-requirements.txt
+RUN pip install --no-cache-dir --require-hashes --no-deps --only-binary=:all: --requirement /tmp/uv-requirements.txt
 WORKDIR /build
 COPY pyproject.toml uv.lock ./
 RUN uv export --frozen --no-dev --no-default-groups --group local --group models --no-emit-project \

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import sys
 from pathlib import Path
@@ -67,12 +68,21 @@ def with_placeholder_images(template: dict[str, Any]) -> dict[str, Any]:
     return result
 
 
-def transform_template(template: dict[str, Any]) -> dict[str, Any]:
+def transform_template(template: dict[str, Any], parameter_values: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The CloudFormation that `sam deploy` would create; SAM resolves a few properties (the deployment
+    preset) from parameter values at transform time, so a parameter set may be given."""
     from samtranslator.model.exceptions import InvalidDocumentException  # type: ignore[import-untyped]
     from samtranslator.translator.transform import transform  # type: ignore[import-untyped]
 
     os.environ.setdefault("AWS_DEFAULT_REGION", FAKE_REGION)
-    parameters = {"AWS::Region": FAKE_REGION, "AWS::AccountId": FAKE_ACCOUNT_ID, "AWS::Partition": "aws"}
+    # Offline there is no feature-toggle config: SAM warns once per function that it uses the defaults.
+    logging.getLogger("samtranslator.feature_toggle.feature_toggle").setLevel(logging.ERROR)
+    parameters = {
+        **(parameter_values or {}),
+        "AWS::Region": FAKE_REGION,
+        "AWS::AccountId": FAKE_ACCOUNT_ID,
+        "AWS::Partition": "aws",
+    }
     try:
         cloudformation: dict[str, Any] = transform(with_placeholder_images(template), parameters, _NoManagedPolicies())
     except InvalidDocumentException as error:
@@ -81,8 +91,26 @@ def transform_template(template: dict[str, Any]) -> dict[str, Any]:
     return cloudformation
 
 
+def carry_checkov_skips(sam: dict[str, Any], cloudformation: dict[str, Any]) -> dict[str, Any]:
+    """Give each stage SAM generates the checkov skips written on its Serverless::Api.
+
+    SAM keeps an API's Metadata on the RestApi only, so checkov on the transformed template would report the
+    stage again for a finding whose reason is already written on the API (e.g. no stage cache).
+    """
+    resources = cloudformation.get("Resources", {})
+    for body in resources.values():
+        if body.get("Type") != "AWS::ApiGateway::Stage":
+            continue
+        api = body.get("Properties", {}).get("RestApiId", {}).get("Ref", "")
+        skips = sam.get("Resources", {}).get(api, {}).get("Metadata", {}).get("checkov", {}).get("skip")
+        if skips and sam["Resources"][api].get("Type") == "AWS::Serverless::Api":
+            body.setdefault("Metadata", {}).setdefault("checkov", {})["skip"] = skips
+    return cloudformation
+
+
 def transform_file(source: Path, destination: Path) -> None:
-    cloudformation = transform_template(load_template(source))
+    template = load_template(source)
+    cloudformation = carry_checkov_skips(template, transform_template(template))
     destination.parent.mkdir(parents=True, exist_ok=True)
     destination.write_text(json.dumps(cloudformation, indent=2, sort_keys=True) + "\n", encoding="utf-8")
 

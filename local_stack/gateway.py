@@ -31,11 +31,11 @@ from urllib.parse import parse_qs, unquote, urlsplit
 from local_stack.lambda_context import LocalLambdaContext
 from local_stack.log_lines import emit
 from local_stack.process import announce, is_supervised, wait_for_shutdown
-from local_stack.rate_limit import DEFAULT_LIMIT, RateLimiter, retry_after_header
+from local_stack.rate_limit import DEFAULT_LIMIT, RATE_LIMITED_MESSAGE, RETRY_AFTER_SECONDS, RateLimiter
 
 API_PREFIX = "/api"
 MAX_BODY_BYTES = 10 * 1024 * 1024  # API Gateway REST payload limit
-PUBLIC_PATHS = frozenset({"/health", "/openapi.json"})
+PUBLIC_PATHS = frozenset({"/health", "/openapi.json", "/docs"})
 FRONTEND_DIR = Path(__file__).resolve().parent.parent / "frontend"
 FUNCTION_NAME = "imgrec-api"
 # API Gateway's answer when the integration fails (the Lambda raised or returned garbage).
@@ -112,13 +112,10 @@ class Gateway:
             status, out, data = _json(HTTPStatus.SERVICE_UNAVAILABLE, _error("SERVICE_UNAVAILABLE", message))
             return status, {**out, "Retry-After": "1"}, data
         authorization = headers.get("authorization")
-        if authorization:
-            wait = self.rate_limiter.admit(authorization)
-            if wait is not None:
-                # The template's WAF rate rule answers with this custom response.
-                message = f"too many requests: at most {self.rate_limiter.limit} per minute per caller"
-                status, out, data = _json(HTTPStatus.TOO_MANY_REQUESTS, _error("RATE_LIMITED", message))
-                return status, {**out, "Retry-After": retry_after_header(wait)}, data
+        if authorization and self.rate_limiter.admit(authorization) is not None:
+            # What the template's WAF rule answers (its custom response).
+            status, out, data = _json(HTTPStatus.TOO_MANY_REQUESTS, _error("RATE_LIMITED", RATE_LIMITED_MESSAGE))
+            return status, {**out, "Retry-After": str(RETRY_AFTER_SECONDS)}, data
         try:
             return self._invoke(method, raw_path, headers, body)
         except Exception as error:  # the Lambda failed: API Gateway answers 502 and the function's log has it
@@ -203,8 +200,21 @@ def refuse_body(content_length: str | None) -> Answer | None:
     return None
 
 
+class _AnyMethod(BaseHTTPRequestHandler):
+    """Every method (TRACE, QUERY, …) is served, as API Gateway's ANY does: the API answers 405 where a path
+    has no such method, where http.server would answer 501."""
+
+    def _serve(self) -> None:
+        raise NotImplementedError
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("do_"):
+            return self._serve
+        raise AttributeError(name)
+
+
 def _request_handler(gateway: Gateway) -> type[BaseHTTPRequestHandler]:
-    class RequestHandler(BaseHTTPRequestHandler):
+    class RequestHandler(_AnyMethod):
         protocol_version = "HTTP/1.1"  # keep-alive, as browsers and the CLI expect
         # Without it, a small answer on a kept-alive connection waits for the client's delayed ACK (~40 ms).
         disable_nagle_algorithm = True

@@ -1,5 +1,7 @@
-"""The deployed API's WAF rate-based rule, emulated: requests are counted per Authorization header value over
-a sliding window; past the limit a caller is refused until its oldest counted request leaves the window.
+"""The deployed API's WAF rule `rate-limit-per-user` (infra/template.yaml), emulated: requests are counted
+per Authorization header value over a sliding 60 s window; past the limit a caller is refused until its
+oldest counted request leaves the window, with the template's answer (429, `Retry-After: 60`, the error
+envelope with RATE_LIMITED; tests/infra/test_local_gateway_parity.py checks they agree).
 
 Only admitted requests are counted, so a client that waits `Retry-After` seconds is admitted again; requests
 without an Authorization header are not counted (WAF's custom key is absent: the rule does not apply).
@@ -7,7 +9,6 @@ without an Authorization header are not counted (WAF's custom key is absent: the
 
 from __future__ import annotations
 
-import math
 import threading
 import time
 from collections import deque
@@ -15,7 +16,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 WINDOW_SECONDS = 60
-DEFAULT_LIMIT = 600  # per caller per window: generous, a person or the CLI never meets it by accident
+DEFAULT_LIMIT = 300  # per caller per window: the template's RequestsPerUserPerMinute default
+# The template's custom response (CustomResponseBodies.rate-limited and its Retry-After header).
+RETRY_AFTER_SECONDS = 60
+RATE_LIMITED_MESSAGE = "Too many requests in the last minute. Wait a minute, then try again."
 
 
 @dataclass
@@ -37,7 +41,3 @@ class RateLimiter:
                 return times[0] + self.window_seconds - now
             times.append(now)
             return None
-
-
-def retry_after_header(seconds: float) -> str:
-    return str(max(1, math.ceil(seconds)))

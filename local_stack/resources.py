@@ -38,6 +38,8 @@ class TableSpec:
     indexes: tuple[Index, ...] = (
         # Every job of a batch, in the order the client listed them.
         Index(name="byBatch", hash_key="batchId", range_key="seq", range_type="N"),
+        # The jobs of a batch in one status, in order: status filters read full pages.
+        Index(name="byBatchStatus", hash_key="batchStatus", range_key="seq", range_type="N"),
         # A caller's batches, newest first (sparse: only batch items carry `batchOwner`).
         Index(name="byOwner", hash_key="batchOwner", range_key="createdAt"),
     )

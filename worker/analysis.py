@@ -5,7 +5,12 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
+
+import botocore.session
+from botocore.model import Shape
+from botocore.validate import ParamValidator
 
 from imagejobs.errors import ErrorCode, FeatureFailure
 from imagejobs.model import AnalysisOptions, Feature, JobStatus
@@ -23,6 +28,23 @@ def detect_request(feature: Feature, image: bytes, options: AnalysisOptions) -> 
     if feature is Feature.TEXT:
         return {"Image": source, "Filters": {"WordFilter": {"MinConfidence": options.min_confidence}}}
     return {"Image": source, "MinConfidence": options.min_confidence}
+
+
+@cache
+def _output_shape(operation: str) -> Shape:
+    # Loading the service model costs ~50 ms once; the worker's own client has already paid for it.
+    shape = botocore.session.get_session().get_service_model("rekognition").operation_model(operation).output_shape
+    if shape is None:
+        raise LookupError(f"{operation} has no output shape")
+    return shape
+
+
+def is_valid_response(feature: Feature, response: object) -> bool:
+    """Whether a stored answer has the shape of the operation's real answer (botocore's own model): a
+    corrupt or tampered cache entry must be recomputed, never fed to the results or crash the job."""
+    if not isinstance(response, dict) or not isinstance(response.get(feature.response_items_key), list):
+        return False
+    return not ParamValidator().validate(response, _output_shape(feature.operation)).has_errors()
 
 
 def request_digest(request: dict[str, Any]) -> str:

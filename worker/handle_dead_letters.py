@@ -14,14 +14,15 @@ from imagejobs.messages import JobMessage, MalformedMessageError
 from imagejobs.model import JobStatus
 from imagejobs.observability import logger, metrics, tracer
 from imagejobs.records import JobError, iso
-from imagejobs.store import AsyncJobStore, StaleRecordError
+from imagejobs.store import StaleRecordError
+from worker.ports import JobStore
 from worker.process_job import utc_now
 from worker.wiring import open_invocation
 
 INTERNAL_MESSAGE = "the image could not be processed after repeated attempts; it has been set aside"
 
 
-async def fail_dead_letter(message: JobMessage, store: AsyncJobStore) -> bool:
+async def fail_dead_letter(message: JobMessage, store: JobStore) -> bool:
     """Mark the job FAILED/INTERNAL unless it already finished. True when this call failed it."""
     for _ in range(3):
         job = await store.get_job(message.job_id)

@@ -23,11 +23,11 @@ from imagejobs.model import Feature, JobStatus
 from imagejobs.observability import logger, metrics, tracer
 from imagejobs.records import JobError, JobRecord, iso
 from imagejobs.settings import WorkerSettings
-from imagejobs.store import AsyncJobStore, StaleRecordError
-from worker.adapters.objects import ObjectStore
-from worker.adapters.rekognition import Recognizer, ThrottledError
-from worker.analysis import Outcome, detect_request, outcome_of, request_digest
+from imagejobs.store import StaleRecordError
+from worker.adapters.rekognition import ThrottledError
+from worker.analysis import Outcome, detect_request, is_valid_response, outcome_of, request_digest
 from worker.normalize import NormalizedImage, NormalizeLimits, normalize
+from worker.ports import JobStore, ObjectStore, Recognizer
 
 Normalizer = Callable[[bytes, NormalizeLimits], NormalizedImage]
 
@@ -47,7 +47,7 @@ class JobContext:
     """What processing a job needs; one per invocation (the semaphores belong to its event loop)."""
 
     settings: WorkerSettings
-    store: AsyncJobStore
+    store: JobStore
     objects: ObjectStore
     recognizer: Recognizer
     normalizer: Normalizer = normalize
@@ -74,7 +74,9 @@ async def process_message(message: JobMessage, ctx: JobContext) -> JobStatus | N
         finished = await _finish(ctx, job, await _analyse(ctx, job))
     except JobFailure as failure:
         finished = await _finish_failed(ctx, job, failure.code, failure.message)
-    except TransientError:
+    except (TransientError, asyncio.CancelledError):
+        # Retried later, or cancelled at the invocation's deadline: hand the job back either way, so the next
+        # delivery claims it at once instead of waiting for the lease.
         await _release(ctx, job)
         raise
     metrics.add_metric(name=f"Jobs{finished.status.value.title()}", unit="Count", value=1)
@@ -106,6 +108,29 @@ async def _claim(message: JobMessage, ctx: JobContext) -> JobRecord | None:
         except StaleRecordError:
             continue  # changed under us (submit marking it QUEUED, or another delivery): look again
     raise JobBusyError(f"job {message.job_id} keeps changing; retrying later")
+
+
+async def give_up_throttled(message: JobMessage, ctx: JobContext, waited_seconds: int) -> bool:
+    """End a job that Rekognition kept throttling past `throttle_max_age_hours` as FAILED/THROTTLED (not
+    INTERNAL: nothing is wrong with the image). False when it finished or was claimed meanwhile."""
+    hours = ctx.settings.throttle_max_age_hours
+    error = JobError(
+        ErrorCode.THROTTLED,
+        f"Rekognition stayed over its request quota for {waited_seconds // 60} minutes (the limit is {hours} h); "
+        "submit the image again later, or ask for a higher quota",
+    )
+    for _ in range(_CLAIM_ATTEMPTS):
+        job = await ctx.store.get_job(message.job_id)
+        if job is None or job.status.is_terminal or job.status is JobStatus.PROCESSING:
+            return False
+        try:
+            await ctx.store.transition(job, job.moved_to(JobStatus.FAILED, iso(ctx.clock()), error=error))
+        except StaleRecordError:
+            continue
+        metrics.add_metric(name="JobsThrottledOut", unit="Count", value=1)
+        logger.error("job given up after sustained throttling", job_id=job.job_id, waited_seconds=waited_seconds)
+        return True
+    return False
 
 
 async def _release(ctx: JobContext, job: JobRecord) -> None:
@@ -155,9 +180,11 @@ async def _detect_all(
         request = detect_request(feature, image.data, job.options)
         key = keys.cached_response_key(job.owner, image.record.sha256, feature, request_digest(request))
         cached = await ctx.objects.read_json(key)
-        if cached is not None:
+        if cached is not None and is_valid_response(feature, cached):
             metrics.add_metric(name="RekognitionCallsSaved", unit="Count", value=1)
             return dict(cached)
+        if cached is not None:  # stored data is never trusted: a malformed answer is paid for again
+            logger.warning("cached answer discarded", feature=feature.value, key=key)
         async with ctx.feature_slots[feature]:
             with tracer.provider.in_subsegment(f"## {feature.operation}"):
                 response = await ctx.recognizer.detect(feature, request)

@@ -11,8 +11,9 @@ from PIL import Image
 from imagejobs.store import AsyncJobStore
 from worker.adapters.clients import open_clients, open_sqs
 from worker.adapters.objects import ObjectStore
-from worker.adapters.queue import RetryScheduler
+from worker.adapters.queue import SqsRedelivery
 from worker.adapters.rekognition import RekognitionRecognizer
+from worker.ports import Redelivery
 from worker.process_job import JobContext
 from worker.settings import get_settings
 
@@ -20,7 +21,7 @@ from worker.settings import get_settings
 @dataclass(frozen=True)
 class Invocation:
     jobs: JobContext
-    retries: RetryScheduler
+    redelivery: Redelivery
 
 
 @asynccontextmanager
@@ -36,5 +37,5 @@ async def open_invocation() -> AsyncIterator[Invocation]:
                 objects=ObjectStore(clients.s3, settings.bucket_name),
                 recognizer=RekognitionRecognizer(clients.rekognition),
             ),
-            retries=RetryScheduler(open_sqs, settings.queue_url),
+            redelivery=SqsRedelivery(open_sqs, settings.queue_url),
         )

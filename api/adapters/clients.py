@@ -13,10 +13,12 @@ from api.logic.services import Services
 from api.settings import get_settings
 from imagejobs.store import JobStore
 
-_CONFIG = Config(
-    retries={"mode": "adaptive", "max_attempts": 5},
-    connect_timeout=3,
-    read_timeout=10,
+# API Gateway gives up on the function after 29 s: one call's worst case (attempts x (connect + read) +
+# backoff) stays well inside it, so a slow dependency ends in a 503 with Retry-After, not a gateway 504.
+CONFIG = Config(
+    retries={"mode": "adaptive", "total_max_attempts": 3},
+    connect_timeout=2,
+    read_timeout=5,
     max_pool_connections=32,
 )
 
@@ -27,9 +29,9 @@ def get_services() -> Services:
     session = boto3.session.Session()
     return Services(
         settings=settings,
-        store=JobStore(session.client("dynamodb", config=_CONFIG), settings.table_name),
+        store=JobStore(session.client("dynamodb", config=CONFIG), settings.table_name),
         objects=ObjectStore(
-            session.client("s3", config=_CONFIG.merge(Config(signature_version="s3v4"))), settings.bucket_name
+            session.client("s3", config=CONFIG.merge(Config(signature_version="s3v4"))), settings.bucket_name
         ),
-        queue=JobQueue(session.client("sqs", config=_CONFIG), settings.queue_url),
+        queue=JobQueue(session.client("sqs", config=CONFIG), settings.queue_url),
     )

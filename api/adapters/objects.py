@@ -3,18 +3,14 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from typing import Any
 
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 
-from imagejobs.errors import TransientError
+from api.logic.ports import UploadForm
+from imagejobs.aws_errors import error_code, translate
 
-
-@dataclass(frozen=True)
-class UploadForm:
-    url: str
-    fields: dict[str, str]
+_MISSING = frozenset({"404", "NoSuchKey", "NotFound"})
 
 
 class ObjectStore:
@@ -38,17 +34,30 @@ class ObjectStore:
         try:
             head = self._client.head_object(Bucket=self._bucket, Key=key)
         except ClientError as error:
-            if error.response.get("Error", {}).get("Code") in {"404", "NoSuchKey", "NotFound"}:
+            if error_code(error) in _MISSING:
                 return None
-            raise TransientError(str(error)) from error
+            raise translate(error, "S3 HEAD") from error
+        except BotoCoreError as error:
+            raise translate(error, "S3 HEAD") from error
         return int(head["ContentLength"])
 
     def put(self, key: str, body: bytes, content_type: str) -> None:
-        self._client.put_object(Bucket=self._bucket, Key=key, Body=body, ContentType=content_type)
+        try:
+            self._client.put_object(Bucket=self._bucket, Key=key, Body=body, ContentType=content_type)
+        except (ClientError, BotoCoreError) as error:
+            raise translate(error, "S3 PUT") from error
 
-    def read_json(self, key: str) -> Any:
-        answer = self._client.get_object(Bucket=self._bucket, Key=key)
-        return json.loads(answer["Body"].read())
+    def read_json(self, key: str) -> Any | None:
+        """The JSON document at `key`, or None when it is gone (expired by the lifecycle rule)."""
+        try:
+            answer = self._client.get_object(Bucket=self._bucket, Key=key)
+            return json.loads(answer["Body"].read())
+        except ClientError as error:
+            if error_code(error) in _MISSING:
+                return None
+            raise translate(error, "S3 GET") from error
+        except BotoCoreError as error:
+            raise translate(error, "S3 GET") from error
 
     def download_url(self, key: str, expires_in: int) -> str:
         return str(

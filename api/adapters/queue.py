@@ -6,7 +6,11 @@ import json
 import os
 from typing import Any
 
+from botocore.exceptions import BotoCoreError, ClientError
+
+from imagejobs.aws_errors import translate
 from imagejobs.messages import JobMessage
+from imagejobs.observability import logger
 from imagejobs.store import chunks
 
 SQS_BATCH = 10
@@ -18,18 +22,33 @@ class JobQueue:
         self._queue_url = queue_url
 
     def send(self, messages: list[JobMessage]) -> list[str]:
-        """Send every message; returns the job ids SQS refused (the caller leaves those jobs unqueued)."""
+        """Send every message; returns the job ids SQS refused (the caller leaves those jobs unqueued for a
+        later submit). Raises when SQS took none of them, so the caller answers 503 instead of a submit
+        that silently queued nothing."""
         refused: list[str] = []
+        failure: Exception | None = None
         trace_header = os.environ.get("_X_AMZN_TRACE_ID")  # set by Lambda for the current invocation
         for group in chunks(messages, SQS_BATCH):
-            entries = []
-            for index, message in enumerate(group):
-                entry: dict[str, Any] = {"Id": str(index), "MessageBody": json.dumps(message.to_json())}
-                if trace_header:
-                    entry["MessageSystemAttributes"] = {
-                        "AWSTraceHeader": {"DataType": "String", "StringValue": trace_header}
-                    }
-                entries.append(entry)
-            answer = self._client.send_message_batch(QueueUrl=self._queue_url, Entries=entries)
-            refused += [group[int(failure["Id"])].job_id for failure in answer.get("Failed", [])]
+            try:
+                answer = self._client.send_message_batch(
+                    QueueUrl=self._queue_url, Entries=_entries(group, trace_header)
+                )
+            except (ClientError, BotoCoreError) as error:
+                failure = translate(error, "SQS SendMessageBatch")
+                logger.warning("messages not sent", count=len(group), error=str(failure))
+                refused += [message.job_id for message in group]
+                continue
+            refused += [group[int(failed["Id"])].job_id for failed in answer.get("Failed", [])]
+        if failure is not None and len(refused) == len(messages):
+            raise failure
         return refused
+
+
+def _entries(group: list[JobMessage], trace_header: str | None) -> list[dict[str, Any]]:
+    entries = []
+    for index, message in enumerate(group):
+        entry: dict[str, Any] = {"Id": str(index), "MessageBody": json.dumps(message.to_json())}
+        if trace_header:
+            entry["MessageSystemAttributes"] = {"AWSTraceHeader": {"DataType": "String", "StringValue": trace_header}}
+        entries.append(entry)
+    return entries

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from api.errors import NotFoundError, PayloadTooLargeError
 from api.logic.batches import create_batch, submit
-from api.logic.requests import ImageSlot
 from api.logic.services import Services
-from api.logic.views import load_results
+from api.logic.views import job_view, job_with_results_view
+from api.models.jobs import Job
+from api.models.requests import ImageSlot
 from imagejobs import keys
 from imagejobs.errors import ErrorCode
 from imagejobs.model import AnalysisOptions
@@ -22,14 +21,15 @@ def owned_job(services: Services, owner: str, job_id: str) -> JobRecord:
     return job
 
 
-def job_with_results(services: Services, owner: str, job_id: str) -> tuple[JobRecord, dict[str, Any] | None]:
+def get_job(services: Services, owner: str, job_id: str) -> tuple[JobRecord, Job]:
+    """The record (for its ETag) and the representation, with its results when it has any."""
     job = owned_job(services, owner, job_id)
-    return job, load_results(services, job)
+    return job, job_with_results_view(services, job)
 
 
 def analyze_single_image(
     services: Services, owner: str, body: bytes, content_type: str, filename: str, options: AnalysisOptions
-) -> JobRecord:
+) -> tuple[JobRecord, Job]:
     """Steps 1–3 of the flow in one call, for images small enough to pass through API Gateway."""
     limit = services.settings.max_inline_upload_bytes
     if len(body) > limit:
@@ -38,13 +38,10 @@ def analyze_single_image(
             "Use the batch flow (POST /batches, then upload to the presigned form) for larger images.",
             code=ErrorCode.FILE_TOO_LARGE.value,
         )
-    created = create_batch(
-        services,
-        owner,
-        [ImageSlot(filename=filename, content_type=content_type, size=max(len(body), 1))],
-        options,
-    )
-    job_id = created["jobs"][0]["jobId"]
-    services.objects.put(keys.upload_key(created["batchId"], job_id), body, content_type)
-    submit(services, owner, created["batchId"], [job_id])
-    return owned_job(services, owner, job_id)
+    slot = ImageSlot(filename=filename, content_type=content_type, size=len(body))
+    created = create_batch(services, owner, [slot], options)
+    job_id = created.jobs[0].job_id
+    services.objects.put(keys.upload_key(created.batch_id, job_id), body, content_type)
+    submit(services, owner, created.batch_id, [job_id])
+    job = owned_job(services, owner, job_id)
+    return job, job_view(services, job, None)

@@ -6,10 +6,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from api.adapters.objects import ObjectStore
-from api.adapters.queue import JobQueue
+from api.logic.ports import JobQueue, JobRepository, ObjectStorage
 from imagejobs.settings import ApiSettings
-from imagejobs.store import JobStore
 
 
 def utc_now() -> datetime:
@@ -19,7 +17,7 @@ def utc_now() -> datetime:
 @dataclass(frozen=True)
 class Services:
     settings: ApiSettings
-    store: JobStore
-    objects: ObjectStore
+    store: JobRepository
+    objects: ObjectStorage
     queue: JobQueue
     clock: Callable[[], datetime] = utc_now

@@ -1,4 +1,4 @@
-"""Records → the JSON the contract promises (design/API.md)."""
+"""Records → the representations of `api.models` (design/API.md)."""
 
 from __future__ import annotations
 
@@ -7,8 +7,10 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from api.logic.services import Services
+from api.models.batches import Batch
+from api.models.jobs import Job, JobErrorBody, NormalizedImage, OriginalImage, Results, Summary
 from imagejobs.model import JobStatus
-from imagejobs.records import BatchRecord, JobRecord
+from imagejobs.records import BatchRecord, JobError, JobRecord
 
 # Seconds a client should wait before polling again, by status (the `Retry-After` header).
 RETRY_AFTER = {JobStatus.AWAITING_UPLOAD: 5, JobStatus.QUEUED: 2, JobStatus.PROCESSING: 1}
@@ -21,54 +23,78 @@ def job_etag(job: JobRecord) -> str:
     return f'"{digest}"'
 
 
-def job_view(services: Services, job: JobRecord, results: dict[str, Any] | None) -> dict[str, Any]:
+def _error(error: JobError | None) -> JobErrorBody | None:
+    return JobErrorBody(code=error.code, message=error.message) if error else None
+
+
+def is_expired(services: Services, job: JobRecord) -> bool:
+    """Past the retention period: DynamoDB's TTL deletes the record lazily (hours to days later) and S3's
+    lifecycle rule may already have deleted the stored results and images."""
+    return job.expires_at <= services.clock().timestamp()
+
+
+def job_view(services: Services, job: JobRecord, results: dict[str, Any] | None, expired: bool = False) -> Job:
     image = None
-    if job.image is not None:
-        image = {
-            "width": job.image["width"],
-            "height": job.image["height"],
-            "url": services.objects.download_url(job.image["key"], services.settings.image_url_ttl_seconds),
-        }
-    return {
-        "jobId": job.job_id,
-        "batchId": job.batch_id,
-        "filename": job.filename,
-        "status": job.status.value,
-        "createdAt": job.created_at,
-        "updatedAt": job.updated_at,
-        "options": job.options.to_json(),
-        "error": job.error.to_json() if job.error else None,
-        "image": image,
-        "original": job.original,
-        "results": results,
-        "featureErrors": (
-            {name: error.to_json() for name, error in job.feature_errors.items()} if job.feature_errors else None
+    if job.image is not None and not expired:
+        image = NormalizedImage(
+            width=job.image["width"],
+            height=job.image["height"],
+            url=services.objects.download_url(job.image["key"], services.settings.image_url_ttl_seconds),
+        )
+    return Job(
+        job_id=job.job_id,
+        batch_id=job.batch_id,
+        filename=job.filename,
+        status=job.status,
+        created_at=job.created_at,
+        updated_at=job.updated_at,
+        options=job.options,
+        error=_error(job.error),
+        image=image,
+        original=OriginalImage.model_validate(job.original) if job.original else None,
+        results=Results.model_validate(results) if results is not None else None,
+        feature_errors=(
+            {name: JobErrorBody(code=e.code, message=e.message) for name, e in job.feature_errors.items()}
+            if job.feature_errors
+            else None
         ),
-        "attempts": job.attempts,
-        "summary": job.summary,
-    }
+        attempts=job.attempts,
+        summary=Summary.model_validate(job.summary) if job.summary is not None else None,
+        results_expired=expired,
+    )
 
 
-def load_results(services: Services, job: JobRecord) -> dict[str, Any] | None:
+def load_results(services: Services, job: JobRecord) -> tuple[dict[str, Any] | None, bool]:
+    """The job's results document and whether its stored outputs have expired."""
+    if is_expired(services, job):
+        return None, job.results_key is not None or job.image is not None
     if job.results_key is None:
-        return None
-    results: dict[str, Any] = services.objects.read_json(job.results_key)
-    return results
+        return None, False
+    results = services.objects.read_json(job.results_key)
+    if results is None:  # the lifecycle rule got there before the record's TTL did
+        return None, True
+    return dict(results), False
 
 
-def job_views(services: Services, jobs: list[JobRecord]) -> list[dict[str, Any]]:
+def job_with_results_view(services: Services, job: JobRecord) -> Job:
+    results, expired = load_results(services, job)
+    return job_view(services, job, results, expired)
+
+
+def job_views(services: Services, jobs: list[JobRecord]) -> list[Job]:
     """Views for a page of jobs; their results documents are read from S3 in parallel."""
-    with ThreadPoolExecutor(max_workers=8) as pool:
-        results = list(pool.map(lambda job: load_results(services, job), jobs))
-    return [job_view(services, job, result) for job, result in zip(jobs, results, strict=True)]
+    if not jobs:
+        return []
+    with ThreadPoolExecutor(max_workers=min(8, len(jobs))) as pool:
+        return list(pool.map(lambda job: job_with_results_view(services, job), jobs))
 
 
-def batch_view(batch: BatchRecord) -> dict[str, Any]:
-    return {
-        "batchId": batch.batch_id,
-        "createdAt": batch.created_at,
-        "options": batch.options.to_json(),
-        "total": batch.total,
-        "counts": {status.value: batch.counts.get(status, 0) for status in JobStatus},
-        "done": batch.done,
-    }
+def batch_view(batch: BatchRecord) -> Batch:
+    return Batch(
+        batch_id=batch.batch_id,
+        created_at=batch.created_at,
+        options=batch.options,
+        total=batch.total,
+        counts={status: batch.counts.get(status, 0) for status in JobStatus},
+        done=batch.done,
+    )

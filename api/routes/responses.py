@@ -1,19 +1,14 @@
 from __future__ import annotations
 
-import json
-from typing import Any
-
 from aws_lambda_powertools.event_handler import Response, content_types
+from pydantic import BaseModel
 
 
-def json_response(status: int, body: Any, headers: dict[str, str] | None = None) -> Response[str]:
+def model_response(status: int, body: BaseModel, headers: dict[str, str] | None = None) -> Response[str]:
+    """One representation of `api.models` as the answer: camelCase JSON, nulls kept (the contract has them)."""
     return Response(
         status_code=status,
         content_type=content_types.APPLICATION_JSON,
-        body=json.dumps(body, separators=(",", ":"), ensure_ascii=False),
+        body=body.model_dump_json(by_alias=True),
         headers=headers or {},
     )
-
-
-def error_body(code: str, message: str) -> dict[str, Any]:
-    return {"error": {"code": code, "message": message}}

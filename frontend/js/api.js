@@ -2,11 +2,12 @@
 // Every non-2xx answer becomes an ApiError carrying the API's {"error": {"code", "message"}}.
 
 export class ApiError extends Error {
-  constructor(status, code, message) {
+  constructor(status, code, message, retryAfter = null) {
     super(message);
     this.name = "ApiError";
     this.status = status;
     this.code = code;
+    this.retryAfter = retryAfter; // the Retry-After header of a 429 or 503, as sent
   }
 }
 
@@ -32,7 +33,8 @@ async function errorFrom(response) {
     body = null; // not JSON (a proxy's HTML page): fall back to the status line below
   }
   const error = body?.error;
-  if (error?.code) return new ApiError(response.status, String(error.code), String(error.message ?? ""));
+  const retryAfter = response.headers?.get?.("Retry-After") ?? null;
+  if (error?.code) return new ApiError(response.status, String(error.code), String(error.message ?? ""), retryAfter);
   const message = body?.message ?? response.statusText ?? "";
   return new ApiError(response.status, `HTTP_${response.status}`, String(message || `HTTP ${response.status}`));
 }

@@ -2,10 +2,11 @@
 // and re-renders the views. I/O goes through ApiClient and the injected upload sender.
 import { ApiError, ApiClient, NETWORK_ERROR, retryAfterMs } from "./api.js";
 import { Session } from "./auth.js";
+import { MAX_IMAGES_PER_REQUEST } from "./contract.js";
 import { filesFromDrop, filesFromInput } from "./drop.js";
 import { exportFilename, jobsToCsv, jobsToJson } from "./export.js";
 import { chunk, partitionFiles } from "./files.js";
-import { makeTranslator, supportedLanguage } from "./i18n.js";
+import { formatWait, makeTranslator, supportedLanguage } from "./i18n.js";
 import { batchSettled, countByStatus, finishedCount, mergeJobs } from "./results.js";
 import { sendWithXhr } from "./s3-upload.js";
 import { UploadQueue } from "./upload-queue.js";
@@ -175,6 +176,10 @@ export class App {
       this._resetAll();
       this.session.signOut();
       this.renderAll();
+    } else if (error.status === 429) {
+      const key = error.code === "RATE_LIMITED" ? "api.rateLimited" : "api.quotaExceeded";
+      const wait = formatWait(Number(error.retryAfter) || 60, this.t.lang);
+      this._alert(key, { message: error.message, wait }, error.code);
     } else this._alert("api.error", { message: error.message, code: error.code }, error.code);
   }
 
@@ -247,7 +252,7 @@ export class App {
     const generation = this.generation;
     const total = { queued: [], missing: [], alreadySubmitted: [] };
     try {
-      for (const part of chunk(jobIds, 500)) {
+      for (const part of chunk(jobIds, MAX_IMAGES_PER_REQUEST)) {
         const answer = await this.api.submit(this.state.batch.batchId, part);
         for (const key of Object.keys(total)) total[key].push(...(answer[key] ?? []));
         for (const id of part) this.state.submittedIds.add(id);

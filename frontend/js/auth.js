@@ -25,8 +25,13 @@ export async function codeChallenge(verifier, cryptoImpl = globalThis.crypto) {
 
 const hostedUi = (domain) => (domain.startsWith("http") ? domain : `https://${domain}`).replace(/\/+$/, "");
 
-export function authorizeUrl(auth, { state, challenge }) {
-  const url = new URL(`${hostedUi(auth.domain)}/oauth2/authorize`);
+// The hosted sign-up page takes the authorize endpoint's parameters and comes back with a code the same way.
+export function signUpUrl(auth, { state, challenge }) {
+  return authorizeUrl(auth, { state, challenge }, "/signup");
+}
+
+export function authorizeUrl(auth, { state, challenge }, path = "/oauth2/authorize") {
+  const url = new URL(`${hostedUi(auth.domain)}${path}`);
   url.searchParams.set("response_type", "code");
   url.searchParams.set("client_id", auth.clientId);
   url.searchParams.set("redirect_uri", auth.redirectUri);
@@ -96,11 +101,20 @@ export class Session {
   }
 
   async beginCognitoSignIn() {
+    await this._redirect(authorizeUrl);
+  }
+
+  // Only offered when config.json allows sign-up (views/chrome.js); the server checks the domain again.
+  async beginCognitoSignUp() {
+    await this._redirect(signUpUrl);
+  }
+
+  async _redirect(urlFor) {
     const verifier = randomString(48);
     const state = randomString(16);
     this.storage.setItem(VERIFIER_KEY, verifier);
     this.storage.setItem(STATE_KEY, state);
-    this.location.assign(authorizeUrl(this.auth, { state, challenge: await codeChallenge(verifier) }));
+    this.location.assign(urlFor(this.auth, { state, challenge: await codeChallenge(verifier) }));
   }
 
   // Called at start: if the page is Cognito's redirect back (?code=&state=), trade the code for tokens.

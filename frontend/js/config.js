@@ -1,6 +1,9 @@
 // The one config file (frontend/config.json) read at start: API base URL, sign-in settings, limits.
 // Local default: API at /api on the same origin, sign-in by name. A deployment writes its own config.json
-// with auth.mode "cognito" and the hosted UI domain, client id and redirect URI.
+// with auth.mode "cognito" and the hosted UI domain, client id and redirect URI, and auth.signUp: false, or
+// { allowedDomains: [...] } when people may create their own account ([] = anyone).
+import { MAX_IMAGES_PER_REQUEST } from "./contract.js";
+import { parseAllowedDomains } from "./sign-up.js";
 
 export const DEFAULT_CONFIG = Object.freeze({
   apiBaseUrl: "/api",
@@ -8,7 +11,7 @@ export const DEFAULT_CONFIG = Object.freeze({
   // The API's FILE_TOO_LARGE limit (IMGREC_MAX_UPLOAD_BYTES, 40 MiB by default): refuse bigger files early.
   maxUploadBytes: 40 * 1024 * 1024,
   // POST /batches takes at most this many images per call; more go through POST /batches/{id}/images.
-  maxImagesPerRequest: 500,
+  maxImagesPerRequest: MAX_IMAGES_PER_REQUEST,
   uploadConcurrency: 4,
   defaultLanguage: "en",
 });
@@ -28,14 +31,28 @@ export function resolveConfig(raw) {
     if (missing.length) throw new ConfigError(`config.json: auth needs ${missing.join(", ")} for cognito`);
     merged.auth.scopes = merged.auth.scopes ?? ["openid", "email"];
   }
+  merged.auth.signUp = resolveSignUp(merged.auth);
   for (const name of ["maxUploadBytes", "maxImagesPerRequest", "uploadConcurrency"]) {
     if (!Number.isInteger(merged[name]) || merged[name] < 1) {
       throw new ConfigError(`config.json: ${name} must be a positive integer`);
     }
   }
-  merged.maxImagesPerRequest = Math.min(merged.maxImagesPerRequest, 500);
+  merged.maxImagesPerRequest = Math.min(merged.maxImagesPerRequest, MAX_IMAGES_PER_REQUEST);
   merged.apiBaseUrl = String(merged.apiBaseUrl).replace(/\/+$/, "");
   return Object.freeze(merged);
+}
+
+// Locally the name is the identity: there is nothing to sign up for.
+function resolveSignUp(auth) {
+  if (auth.mode !== "cognito" || !auth.signUp) return false;
+  if (!Array.isArray(auth.signUp.allowedDomains)) {
+    throw new ConfigError("config.json: auth.signUp needs allowedDomains (a list, empty for anyone)");
+  }
+  try {
+    return { allowedDomains: auth.signUp.allowedDomains, rule: parseAllowedDomains(auth.signUp.allowedDomains) };
+  } catch (error) {
+    throw new ConfigError(`config.json: auth.signUp.allowedDomains: ${error.message}`);
+  }
 }
 
 export async function loadConfig(fetchImpl = fetch, url = "config.json") {

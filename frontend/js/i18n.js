@@ -50,6 +50,14 @@ export function formatBytes(count, lang = DEFAULT_LANGUAGE) {
   return `${number} ${units[unit]}`;
 }
 
+// "3 minutes", "2 hours": how long a Retry-After of `seconds` is, in words of the language.
+export function formatWait(seconds, lang = DEFAULT_LANGUAGE) {
+  const value = Math.max(1, Number(seconds) || 0);
+  const [amount, unit] =
+    value >= 5400 ? [Math.round(value / 3600), "hour"] : value >= 90 ? [Math.round(value / 60), "minute"] : [value, "second"];
+  return new Intl.NumberFormat(lang, { style: "unit", unit, unitDisplay: "long" }).format(Math.ceil(amount));
+}
+
 // A sentence a person understands for a job (or feature) error code from the API.
 export function errorSentence(t, code, limits = {}) {
   if (ERROR_CODES.includes(code)) {

@@ -1,8 +1,9 @@
 // Pure reading of job representations (GET /jobs/{id}, GET /batches/{id}/jobs): what the views list.
 
-export const STATUSES = ["AWAITING_UPLOAD", "QUEUED", "PROCESSING", "SUCCEEDED", "PARTIAL", "FAILED"];
-export const TERMINAL = new Set(["SUCCEEDED", "PARTIAL", "FAILED"]);
-export const FEATURES = ["LABELS", "FACES", "TEXT", "MODERATION"];
+import { FEATURES, STATUSES, TERMINAL_STATUSES } from "./contract.js";
+
+export { FEATURES, STATUSES };
+export const TERMINAL = new Set(TERMINAL_STATUSES);
 
 const byConfidence = (a, b) => (b.confidence ?? 0) - (a.confidence ?? 0);
 

@@ -25,6 +25,16 @@ export const STRINGS = {
     "auth.nameRequired": "Enter a name to sign in.",
     "auth.callbackFailed": "Sign-in did not complete: {reason}",
     "auth.sessionExpired": "Your session has ended. Sign in again.",
+    "signUp.title": "New here?",
+    "signUp.emailLabel": "Your e-mail address",
+    "signUp.create": "Create an account",
+    "signUp.hint": "You will choose a password on the sign-up page and confirm your address with a code sent to it.",
+    "signUp.domains": "Accounts are for e-mail addresses at {domains}.",
+    "signUp.anySubdomain": "any sub-domain of {domain}",
+    "signUp.or": " or ",
+    "signUp.refused":
+      "{domain} is not accepted here: accounts are for e-mail addresses at {domains}. Ask the people who run this service to create an account for you.",
+    "signUp.notAnAddress": "Enter an e-mail address, such as name@example.com.",
 
     "pick.title": "1. Choose images",
     "pick.dropHint": "Drop images or a whole folder here",
@@ -137,9 +147,12 @@ export const STRINGS = {
     "error.TOO_MANY_PIXELS": "The image has too many pixels to be processed safely.",
     "error.FEATURE_FAILED": "This analysis failed for the image; the other results are still shown.",
     "error.INTERNAL": "Something went wrong on our side while analysing this image. Try it again later.",
+    "error.THROTTLED": "The recognition service stayed too busy for hours to analyse this image. Submit it again later.",
     "error.unknown": "The analysis failed ({code}).",
 
     "api.error": "The service answered: {message} ({code})",
+    "api.quotaExceeded": "You have reached a usage limit: {message} You can go on in {wait}.",
+    "api.rateLimited": "Too many requests in a short time. Wait {wait}, then try again.",
     "api.network": "The service could not be reached. Check your connection and try again.",
     "api.dismiss": "Dismiss",
   },
@@ -161,6 +174,17 @@ export const STRINGS = {
     "auth.nameRequired": "Saisissez un nom pour vous connecter.",
     "auth.callbackFailed": "La connexion n’a pas abouti : {reason}",
     "auth.sessionExpired": "Votre session a expiré. Reconnectez-vous.",
+    "signUp.title": "Nouveau ici ?",
+    "signUp.emailLabel": "Votre adresse e-mail",
+    "signUp.create": "Créer un compte",
+    "signUp.hint":
+      "Vous choisirez un mot de passe sur la page d’inscription et confirmerez votre adresse avec un code qui lui sera envoyé.",
+    "signUp.domains": "Les comptes sont réservés aux adresses e-mail de {domains}.",
+    "signUp.anySubdomain": "tout sous-domaine de {domain}",
+    "signUp.or": " ou ",
+    "signUp.refused":
+      "{domain} n’est pas accepté ici : les comptes sont réservés aux adresses e-mail de {domains}. Demandez aux responsables de ce service de vous créer un compte.",
+    "signUp.notAnAddress": "Saisissez une adresse e-mail, par exemple nom@exemple.fr.",
 
     "pick.title": "1. Choisir les images",
     "pick.dropHint": "Déposez des images ou un dossier entier ici",
@@ -275,23 +299,17 @@ export const STRINGS = {
     "error.TOO_MANY_PIXELS": "L’image a trop de pixels pour être traitée sans risque.",
     "error.FEATURE_FAILED": "Cette analyse a échoué pour l’image ; les autres résultats restent affichés.",
     "error.INTERNAL": "Un problème est survenu de notre côté pendant l’analyse. Réessayez plus tard.",
+    "error.THROTTLED":
+      "Le service de reconnaissance est resté saturé pendant des heures. Soumettez l’image de nouveau plus tard.",
     "error.unknown": "L’analyse a échoué ({code}).",
 
     "api.error": "Le service a répondu : {message} ({code})",
+    "api.quotaExceeded": "Vous avez atteint une limite d’utilisation : {message} Vous pourrez continuer dans {wait}.",
+    "api.rateLimited": "Trop de requêtes en peu de temps. Attendez {wait}, puis réessayez.",
     "api.network": "Le service est injoignable. Vérifiez votre connexion et réessayez.",
     "api.dismiss": "Fermer",
   },
 };
 
-// The job error codes of the REST contract (design/API.md); each one has a sentence in every language.
-export const ERROR_CODES = [
-  "UPLOAD_MISSING",
-  "FILE_TOO_LARGE",
-  "EMPTY_FILE",
-  "UNSUPPORTED_FORMAT",
-  "DECODE_ERROR",
-  "TOO_SMALL",
-  "TOO_MANY_PIXELS",
-  "FEATURE_FAILED",
-  "INTERNAL",
-];
+// The job error codes of the REST contract (generated from the service): each has a sentence in every language.
+export { ERROR_CODES } from "./contract.js";

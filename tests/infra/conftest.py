@@ -13,6 +13,8 @@ from typing import Any
 
 import pytest
 
+from tests.infra.cfn import Evaluation
+
 REPO = Path(__file__).resolve().parents[2]
 TEMPLATE = REPO / "infra" / "template.yaml"
 
@@ -38,7 +40,8 @@ def template(sam_transform: ModuleType) -> dict[str, Any]:
 
 @pytest.fixture(scope="session")
 def resources(template: dict[str, Any]) -> dict[str, Any]:
-    return template["Resources"]  # type: ignore[no-any-return]
+    """The SAM template's resources as a default deploy has them: conditions and Fn::If applied."""
+    return Evaluation(template).resources
 
 
 @pytest.fixture(scope="session")

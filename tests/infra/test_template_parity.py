@@ -108,7 +108,8 @@ def test_event_source_mapping_matches_the_spec(template, resources):
     mapping = _jobs_event_source(resources)
     spec = STACK.event_source
 
-    assert mapping["FunctionName"] == {"Ref": "WorkerFunction"}
+    # The alias, so that canary releases govern queue consumption too.
+    assert mapping["FunctionName"] == {"Ref": "WorkerFunction.Alias"}
     assert mapping["BatchSize"] == spec.batch_size
     assert mapping["MaximumBatchingWindowInSeconds"] == spec.maximum_batching_window_seconds
     assert mapping["FunctionResponseTypes"] == list(spec.function_response_types)
@@ -195,8 +196,8 @@ def test_bucket_cors_matches_the_spec(resources):
     assert rule["AllowedHeaders"] == list(spec.allowed_headers)
     assert rule["ExposedHeaders"] == list(spec.expose_headers)
     assert rule["MaxAge"] == spec.max_age_seconds
-    # The web app's origin is a deploy parameter, never a wildcard.
-    assert rule["AllowedOrigins"] == [{"Ref": "WebAppOrigin"}]
+    # The web app's origin (the hosted web app's URL unless WebAppOrigin says otherwise), never a wildcard.
+    assert rule["AllowedOrigins"] == [{"Fn::Sub": "https://${WebDistribution.DomainName}"}]
 
 
 def test_provisioned_bucket_cors_matches_the_template(resources, provisioned):

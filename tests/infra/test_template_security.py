@@ -9,7 +9,10 @@ from typing import Any
 
 import pytest
 
+from api.sign_up_settings import SignUpSettings
+from api.smoke_settings import SmokeSettings
 from imagejobs.settings import ENV_PREFIX, ApiSettings, WorkerSettings
+from tests.infra.cfn import Evaluation
 from tests.infra.conftest import REPO, of_type, parameter_default
 
 REKOGNITION_ACTIONS = {
@@ -19,13 +22,27 @@ REKOGNITION_ACTIONS = {
     "rekognition:DetectModerationLabels",
 }
 # Actions that support no resource-level permissions: the only ones allowed on "*".
-STAR_RESOURCE_ACTIONS = REKOGNITION_ACTIONS | {"xray:PutTraceSegments", "xray:PutTelemetryRecords"}
-FUNCTION_ROLES = {"ApiFunction": "ApiRole", "WorkerFunction": "WorkerRole", "DeadLetterFunction": "DeadLetterRole"}
+STAR_RESOURCE_ACTIONS = REKOGNITION_ACTIONS | {
+    "xray:PutTraceSegments",
+    "xray:PutTelemetryRecords",
+    "cloudwatch:DescribeAlarms",
+}
+FUNCTION_ROLES = {
+    "ApiFunction": "ApiRole",
+    "WorkerFunction": "WorkerRole",
+    "DeadLetterFunction": "DeadLetterRole",
+    "PreSignUpFunction": "PreSignUpRole",
+    "SmokeTestFunction": "SmokeTestRole",
+}
 HANDLERS = {
     "ApiFunction": "api.handle_api.lambda_handler",
     "WorkerFunction": "worker.handle_jobs.lambda_handler",
     "DeadLetterFunction": "worker.handle_dead_letters.lambda_handler",
+    "PreSignUpFunction": "api.handle_pre_sign_up.lambda_handler",
+    "SmokeTestFunction": "api.handle_pre_traffic.lambda_handler",
 }
+# Every role of the template, function or service, is held to the same rules.
+ALL_ROLES = [*FUNCTION_ROLES.values(), "DeploymentRole", "SignUpDeploymentRole"]
 
 
 def _as_list(value: Any) -> list[Any]:
@@ -76,7 +93,7 @@ def test_every_function_has_its_own_role_and_no_sam_generated_policies(resources
 
 
 def test_no_wildcard_actions_and_star_resources_only_where_aws_allows_nothing_narrower(resources):
-    for role in FUNCTION_ROLES.values():
+    for role in ALL_ROLES:
         for action, targets in granted(resources, role).items():
             assert "*" not in action, f"{role}: wildcard action {action}"
             if "*" in targets:
@@ -86,8 +103,9 @@ def test_no_wildcard_actions_and_star_resources_only_where_aws_allows_nothing_na
 def test_rekognition_is_exactly_the_four_detect_calls_and_only_for_the_worker(resources):
     worker = {a for a in granted(resources, "WorkerRole") if a.startswith("rekognition:")}
     assert worker == REKOGNITION_ACTIONS
-    for role in ("ApiRole", "DeadLetterRole"):
-        assert not [a for a in granted(resources, role) if a.startswith("rekognition:")], role
+    for role in ALL_ROLES:
+        if role != "WorkerRole":
+            assert not [a for a in granted(resources, role) if a.startswith("rekognition:")], role
 
 
 def test_s3_object_access_is_confined_to_the_products_prefixes(resources):
@@ -99,8 +117,9 @@ def test_s3_object_access_is_confined_to_the_products_prefixes(resources):
     assert object_prefixes(api["s3:GetObject"]) == {"uploads/", "derived/"}
     assert object_prefixes(worker["s3:GetObject"]) == {"uploads/", "derived/"}
     assert object_prefixes(worker["s3:PutObject"]) == {"derived/"}
-    assert not [a for a in granted(resources, "DeadLetterRole") if a.startswith("s3:")]
-    for role in FUNCTION_ROLES.values():
+    for role in ("DeadLetterRole", "PreSignUpRole", "SmokeTestRole"):
+        assert not [a for a in granted(resources, role) if a.startswith("s3:")], role
+    for role in ALL_ROLES:
         assert not {"s3:DeleteObject", "s3:PutBucketPolicy", "s3:PutObjectAcl"} & set(granted(resources, role))
 
 
@@ -120,7 +139,8 @@ def test_queue_access_per_role(resources):
     poll = {"sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ChangeMessageVisibility"}
 
     assert api == {"sqs:SendMessage": [jobs_queue]}
-    assert set(worker) == poll and all(r == [jobs_queue] for r in worker.values())
+    # The worker also sends: a job still throttled on its last allowed receive goes back as a new message.
+    assert set(worker) == poll | {"sqs:SendMessage"} and all(r == [jobs_queue] for r in worker.values())
     assert set(dead) == poll and all(r == [dead_letters] for r in dead.values())
 
 
@@ -131,9 +151,10 @@ def test_table_access_per_role(resources):
 
     assert {"dynamodb:Query", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:ConditionCheckItem"} <= set(api)
     index_targets = [r for r in api["dynamodb:Query"] if r != table]
-    assert sorted(r["Fn::Sub"] for r in index_targets) == [
-        "${JobsTable.Arn}/index/byBatch",
-        "${JobsTable.Arn}/index/byOwner",
+    assert sorted(Evaluation({}).render(r, {"JobsTable.Arn": "TABLE"}) for r in index_targets) == [
+        "TABLE/index/byBatch",
+        "TABLE/index/byBatchStatus",
+        "TABLE/index/byOwner",
     ]
     assert set(a for a in worker if a.startswith("dynamodb:")) == {
         "dynamodb:GetItem",
@@ -141,7 +162,7 @@ def test_table_access_per_role(resources):
         "dynamodb:UpdateItem",
         "dynamodb:ConditionCheckItem",
     }
-    for role in FUNCTION_ROLES.values():
+    for role in ALL_ROLES:
         for action, targets in granted(resources, role).items():
             if action.startswith("dynamodb:"):
                 assert "*" not in targets, f"{role}: {action} on every table"
@@ -176,7 +197,15 @@ def test_functions_are_traced_and_the_api_traces_too(template, resources):
 
 def test_environment_variables_are_exactly_settings_the_code_reads(template, resources):
     common = template["Globals"]["Function"]["Environment"]["Variables"]
-    models = {"ApiFunction": ApiSettings, "WorkerFunction": WorkerSettings, "DeadLetterFunction": WorkerSettings}
+    assert not [name for name in common if name.startswith(ENV_PREFIX)], "each function gets only its own settings"
+    models = {
+        "ApiFunction": ApiSettings,
+        "WorkerFunction": WorkerSettings,
+        "DeadLetterFunction": WorkerSettings,
+        "PreSignUpFunction": SignUpSettings,
+        "SmokeTestFunction": SmokeSettings,
+    }
+    assert set(models) == set(of_type(resources, "AWS::Serverless::Function"))
     for function, model in models.items():
         variables = {**common, **resources[function]["Properties"]["Environment"]["Variables"]}
         declared = {name for name in variables if name.startswith(ENV_PREFIX)}
@@ -229,7 +258,7 @@ def test_bucket_is_private_encrypted_tls_only_and_expires_its_objects(resources)
     [encryption] = bucket["BucketEncryption"]["ServerSideEncryptionConfiguration"]
     assert encryption["ServerSideEncryptionByDefault"]["SSEAlgorithm"] in {"AES256", "aws:kms"}
     assert _denies_insecure_transport(resources["ImagesBucketPolicy"]["Properties"]["PolicyDocument"])
-    rules = {rule["Prefix"]: rule for rule in bucket["LifecycleConfiguration"]["Rules"]}
+    rules = {rule["Prefix"]: rule for rule in bucket["LifecycleConfiguration"]["Rules"] if "Prefix" in rule}
     assert set(rules) == {"uploads/", "derived/"}
     for rule in rules.values():
         assert rule["Status"] == "Enabled"
@@ -243,25 +272,33 @@ def test_queues_are_encrypted_and_tls_only(resources):
     assert _denies_insecure_transport(resources["QueuesPolicy"]["Properties"]["PolicyDocument"])
 
 
-def test_table_has_point_in_time_recovery_and_encryption(resources):
+def test_table_has_point_in_time_recovery_encryption_and_deletion_protection(resources):
     table = resources["JobsTable"]["Properties"]
-    assert table["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"] is True
+    [replica] = table["Replicas"]
+    assert replica["Region"] == {"Ref": "AWS::Region"}
+    assert replica["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"] is True
+    assert replica["DeletionProtectionEnabled"] is True
     assert table["SSESpecification"]["SSEEnabled"] is True
+    assert resources["JobsTable"]["UpdateReplacePolicy"] == "Retain"
 
 
 # ---------------------------------------------------------------- API edge
 
 
-def test_api_uses_cognito_by_default_with_only_health_and_openapi_open(resources):
-    api = resources["ImgrecApi"]["Properties"]
-    assert api["Auth"]["DefaultAuthorizer"] == "CognitoAuthorizer"
-    assert api["Auth"]["Authorizers"]["CognitoAuthorizer"]["UserPoolArn"] == {"Fn::GetAtt": ["UserPool", "Arn"]}
-    open_paths = {
-        event["Properties"]["Path"]
-        for event in resources["ApiFunction"]["Properties"]["Events"].values()
-        if event["Properties"].get("Auth", {}).get("Authorizer") == "NONE"
+def test_api_uses_cognito_with_only_health_openapi_and_preflights_open(transformed):
+    [rest_api] = of_type(transformed["Resources"], "AWS::ApiGateway::RestApi").values()
+    body = Evaluation(transformed).resolve(rest_api["Properties"]["Body"])
+    authorizer = body["securityDefinitions"]["CognitoAuthorizer"]["x-amazon-apigateway-authorizer"]
+    assert authorizer["providerARNs"] == [{"Fn::GetAtt": ["UserPool", "Arn"]}]
+    open_methods = {
+        (path, method)
+        for path, methods in body["paths"].items()
+        for method, operation in methods.items()
+        if method != "parameters" and not operation.get("security")
     }
-    assert open_paths == {"/health", "/openapi.json"}
+    assert open_methods == {("/health", "get"), ("/openapi.json", "get"), ("/docs", "get"), ("/{proxy+}", "options")}
+    # Everything else needs a Cognito token.
+    assert body["paths"]["/{proxy+}"]["x-amazon-apigateway-any-method"]["security"] == [{"CognitoAuthorizer": []}]
 
 
 def test_api_stage_is_throttled_logged_and_accepts_binary_images(transformed):
@@ -300,10 +337,13 @@ def _alarms(resources: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def _alarm_on(resources: dict[str, Any], metric: str, dimension_value: Any) -> dict[str, Any]:
+    """The one operational alarm (not a release's rollback alarm on ExecutedVersion) on this metric."""
     matching = [
         alarm
         for alarm in _alarms(resources)
-        if alarm["MetricName"] == metric and dimension_value in [d["Value"] for d in alarm.get("Dimensions", [])]
+        if alarm.get("MetricName") == metric
+        and dimension_value in [d["Value"] for d in alarm.get("Dimensions", [])]
+        and "ExecutedVersion" not in [d["Name"] for d in alarm.get("Dimensions", [])]
     ]
     assert len(matching) == 1, f"one alarm on {metric} for {dimension_value}"
     return matching[0]
@@ -344,16 +384,18 @@ def test_every_checkov_skip_gives_a_reason(resources):
 
 
 def test_web_app_config_output_is_a_frontend_config_for_cognito(template, resources):
-    """The WebAppConfig output is pasted into frontend/config.json: same keys, valid JSON once resolved."""
+    """The WebAppConfig output becomes the hosted web app's config.json: valid JSON, the keys the app reads."""
     shipped = json.loads((REPO / "frontend" / "config.json").read_text(encoding="utf-8"))
-    text = template["Outputs"]["WebAppConfig"]["Value"]["Fn::Sub"]
-    numbers_filled = text.replace("${MaxUploadBytes}", "41943040")
-    resolved = json.loads(re.sub(r"\$\{[A-Za-z:.]+\}", "x", numbers_filled))
+    evaluation = Evaluation(template)
+    resolved = json.loads(evaluation.render(evaluation.outputs["WebAppConfig"]["Value"]))
 
     assert set(resolved) <= set(shipped)
     assert resolved["auth"]["mode"] == "cognito"
     assert {"domain", "clientId", "redirectUri"} <= set(resolved["auth"])
+    assert resolved["maxUploadBytes"] == int(template["Parameters"]["MaxUploadBytes"]["Default"])
     client = resources["UserPoolClient"]["Properties"]
     assert client["AllowedOAuthFlows"] == ["code"]
-    assert client["CallbackURLs"] == [{"Fn::Sub": "${WebAppOrigin}/"}]
-    assert "${WebAppOrigin}/" in text
+    # The hosted web app's own URL is where Cognito sends the user back.
+    web_url = "https://<WebDistribution.DomainName>/"
+    assert [evaluation.render(url) for url in client["CallbackURLs"]] == [web_url]
+    assert resolved["auth"]["redirectUri"] == web_url

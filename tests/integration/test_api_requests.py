@@ -45,7 +45,7 @@ def test_health_and_openapi_need_no_token(stack: object) -> None:
     spec = requests.get(f"{stack.api_url}/openapi.json", timeout=10)  # type: ignore[attr-defined]
 
     assert health.status_code == 200 and health.json()["status"] == "ok"
-    assert spec.status_code == 200 and "/batches/{batch_id}/submit" in spec.json()["paths"]
+    assert spec.status_code == 200 and "/batches/{batchId}/submit" in spec.json()["paths"]
 
 
 BAD_BODIES = {

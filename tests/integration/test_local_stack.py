@@ -195,7 +195,7 @@ def test_a_caller_over_the_rate_limit_gets_429_with_retry_after_over_http() -> N
         bob = requests.get(url, headers={"Authorization": "Bearer bob"}, timeout=10)
 
     assert [a.status_code for a in alice] == [200, 200, 429]
-    assert 1 <= int(alice[2].headers["Retry-After"]) <= 60
+    assert alice[2].headers["Retry-After"] == "60"
     assert alice[2].json()["error"]["code"] == "RATE_LIMITED" and bob.status_code == 200
 
 

@@ -72,7 +72,7 @@ def invocation_with(
                 objects=CrashBeforeResults(jobs.objects) if crash else jobs.objects,
                 recognizer=recognizer,
             )
-            yield Invocation(jobs=jobs, retries=real.retries)
+            yield Invocation(jobs=jobs, redelivery=real.redelivery)
 
     return factory
 

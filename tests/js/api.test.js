@@ -106,3 +106,20 @@ describe("retryAfterMs", () => {
     assert.equal(retryAfterMs("3600"), 30000);
   });
 });
+
+describe("over a quota", () => {
+it("a 429 keeps its code, sentence and Retry-After", async () => {
+  const fetchImpl = async () =>
+    new Response(JSON.stringify({ error: { code: "QUOTA_EXCEEDED", message: "over 10 images per day" } }), {
+      status: 429,
+      headers: { "Retry-After": "3600", "Content-Type": "application/json" },
+    });
+  const client = new ApiClient({ baseUrl: "http://api.test", getToken: () => "alice", fetchImpl });
+  await assert.rejects(client.request("POST", "/batches", { body: {} }), (error) => {
+    assert.equal(error.status, 429);
+    assert.equal(error.code, "QUOTA_EXCEEDED");
+    assert.equal(error.retryAfter, "3600");
+    return true;
+  });
+});
+});

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 
-import { errorSentence, fill, formatBytes, makeTranslator, supportedLanguage } from "../../frontend/js/i18n.js";
+import { errorSentence, fill, formatBytes, formatWait, makeTranslator, supportedLanguage } from "../../frontend/js/i18n.js";
 import { ERROR_CODES, LANGUAGES, STRINGS } from "../../frontend/js/strings.js";
 
 const placeholders = (text) => [...text.matchAll(/\{(\w+)\}/g)].map((match) => match[1]).sort();
@@ -93,5 +93,13 @@ describe("translator", () => {
     assert.equal(formatBytes(1536), "1.5 KiB");
     assert.equal(formatBytes(40 * 1024 * 1024), "40 MiB");
     assert.equal(formatBytes(1536, "fr"), "1,5 Kio");
+  });
+});
+
+describe("waits", () => {
+  it("read as words of the language", () => {
+    assert.equal(formatWait(30, "en"), "30 seconds");
+    assert.equal(formatWait(600, "en"), "10 minutes");
+    assert.match(formatWait(3 * 3600, "fr"), /^3\sheures$/u); // French puts a narrow no-break space there
   });
 });

@@ -1,5 +1,5 @@
-"""In-memory fakes of the worker's ports (job store, object store), for unit tests and the worker
-benchmark. They keep the real adapters' contracts: conditional transitions on status and version,
+"""In-memory fakes of the worker's ports (job store, object store, redelivery), for unit tests and the
+worker benchmark. They keep the real adapters' contracts: conditional transitions on status and version,
 missing objects as None, bounded reads."""
 
 from __future__ import annotations
@@ -9,8 +9,10 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from imagejobs.messages import JobMessage
 from imagejobs.records import JobRecord
 from imagejobs.store import StaleRecordError
+from worker.ports import JobStore, ObjectStore, Redelivery
 
 
 @dataclass
@@ -54,3 +56,25 @@ class FakeObjectStore:
 
     async def write_json(self, key: str, document: Any) -> None:
         await self.write(key, json.dumps(document).encode(), "application/json")
+
+
+@dataclass
+class FakeRedelivery:
+    """The jobs queue from the worker's side: records what it was asked to do."""
+
+    retried: list[tuple[str, int]] = field(default_factory=list)
+    requeued: list[tuple[JobMessage, int]] = field(default_factory=list)
+
+    async def retry_later(self, receipt_handle: str, receive_count: int) -> None:
+        self.retried.append((receipt_handle, receive_count))
+
+    async def requeue(self, message: JobMessage, delay_seconds: int) -> None:
+        self.requeued.append((message, delay_seconds))
+
+
+def _conforms() -> None:
+    """mypy checks each fake against the port it stands in for (never called)."""
+    store: JobStore = FakeJobStore()
+    objects: ObjectStore = FakeObjectStore()
+    redelivery: Redelivery = FakeRedelivery()
+    del store, objects, redelivery

@@ -13,17 +13,20 @@ from aiobotocore.config import AioConfig
 
 _SESSION = aioboto3.Session()
 
+# Every call's worst case — attempts x (connect + read timeout) + the backoff between attempts — must fit
+# in the function's timeout minus the deadline margin, so a slow dependency ends in the release-and-retry
+# path (worker/handle_jobs.py), never in a function timeout (tests/unit/worker/test_client_budgets.py).
 # Throttling is expected at volume: botocore's adaptive mode rate-limits the client and retries.
 REKOGNITION_CONFIG = AioConfig(
-    retries={"mode": "adaptive", "max_attempts": 6},
-    connect_timeout=3,
-    read_timeout=30,
+    retries={"mode": "adaptive", "total_max_attempts": 4},
+    connect_timeout=2,
+    read_timeout=15,
     max_pool_connections=64,
 )
 AWS_CONFIG = AioConfig(
-    retries={"mode": "standard", "max_attempts": 5},
-    connect_timeout=3,
-    read_timeout=20,
+    retries={"mode": "standard", "total_max_attempts": 4},
+    connect_timeout=2,
+    read_timeout=10,
     max_pool_connections=64,
 )
 

@@ -1,7 +1,9 @@
-"""SQS for the worker: push a failed message's next attempt out, with exponential backoff."""
+"""SQS for the worker: push a failed message's next attempt out with exponential backoff, and put a job
+back on the queue with a fresh message (a throttled job on its last allowed receive)."""
 
 from __future__ import annotations
 
+import json
 import random
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
@@ -9,9 +11,12 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from imagejobs.aws_errors import translate
+from imagejobs.messages import JobMessage
 from imagejobs.observability import logger
 
 MAX_BACKOFF_SECONDS = 600
+MAX_DELAY_SECONDS = 900  # SQS's limit on DelaySeconds
 
 
 def backoff_seconds(receive_count: int) -> int:
@@ -23,7 +28,7 @@ def backoff_seconds(receive_count: int) -> int:
 SqsOpener = Callable[[], AbstractAsyncContextManager[Any]]
 
 
-class RetryScheduler:
+class SqsRedelivery:
     """Opens its SQS client only when a record actually failed: most invocations never need one."""
 
     def __init__(self, open_client: SqsOpener, queue_url: str) -> None:
@@ -41,3 +46,15 @@ class RetryScheduler:
         except (ClientError, BotoCoreError) as error:
             # Not fatal: the queue's own visibility timeout brings the message back anyway.
             logger.warning("could not schedule retry", error=str(error))
+
+    async def requeue(self, message: JobMessage, delay_seconds: int) -> None:
+        """A new message for the job; raises TransientError when SQS refuses (the old one is then kept)."""
+        try:
+            async with self._open_client() as client:
+                await client.send_message(
+                    QueueUrl=self._queue_url,
+                    MessageBody=json.dumps(message.to_json()),
+                    DelaySeconds=max(0, min(MAX_DELAY_SECONDS, delay_seconds)),
+                )
+        except (ClientError, BotoCoreError) as error:
+            raise translate(error, "SQS SendMessage") from error

@@ -125,3 +125,15 @@ def test_every_api_call_carries_the_bearer_token(fake_api: FakeImgrecApi) -> Non
     client = _client(fake_api, "carol")
     client.create_batch([ImageSpec("a.jpg", "image/jpeg", 3)], AnalysisRequest())
     assert fake_api.auth_headers == ["Bearer carol"]
+
+
+def test_a_quota_429_is_explained_as_a_sentence_and_not_retried() -> None:
+    from imgrec.cli import explain
+    from imgrec.errors import ApiError
+
+    quota = ApiError(429, "QUOTA_EXCEEDED", "this request would pass your quota of 10 images per day (UTC)", 7200)
+    rate = ApiError(429, "RATE_LIMITED", "too many requests", 30)
+
+    assert not quota.is_transient and rate.is_transient
+    sentence = explain(quota, "http://127.0.0.1:8000/api")
+    assert "usage limit" in sentence and "10 images per day" in sentence and "in 2 hours" in sentence

@@ -106,3 +106,26 @@ def test_a_discarded_writer_leaves_no_file(tmp_path: Path) -> None:
     writer.write(job_row("a", JOB))
     writer.discard()
     assert list(tmp_path.iterdir()) == []
+
+
+def test_csv_cells_that_a_spreadsheet_would_run_as_formulas_stay_text(tmp_path: Path) -> None:
+    from imgrec.results import ResultWriter
+
+    out = tmp_path / "results.csv"
+    writer = ResultWriter(str(out))
+    writer.write(
+        {
+            "path": '=HYPERLINK("http://evil")',
+            "jobId": "j-1",
+            "status": "SUCCEEDED",
+            "text": "+1 555 0100; -rm; @SUM(A1)",
+            "labels": [{"name": "=cmd|' /C calc'!A0", "confidence": 99.0}],
+            "faceCount": -1,
+        }
+    )
+    writer.close()
+
+    row = next(csv.DictReader(out.open()))
+    assert row["path"] == '\'=HYPERLINK("http://evil")'
+    assert row["text"].startswith("'+1") and row["labels"].startswith("'=cmd")
+    assert row["faceCount"] == "-1"

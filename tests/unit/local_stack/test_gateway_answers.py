@@ -62,7 +62,7 @@ def test_a_caller_over_the_rate_gets_429_until_its_oldest_request_leaves_the_win
     clock.now += 20
     status, headers, body = gateway.route("GET", "/api/batches", ALICE, b"")
 
-    assert (status, headers["Retry-After"]) == (429, "40")
+    assert (status, headers["Retry-After"]) == (429, "60")
     assert json.loads(body)["error"]["code"] == "RATE_LIMITED"
     # Other callers and unauthenticated requests (no key: the rule does not apply) are not affected.
     assert gateway.route("GET", "/api/batches", {"authorization": "Bearer bob"}, b"")[0] == 200

@@ -1,0 +1,94 @@
+"""Batches: what creating one, adding images, submitting and closing answer, and the batch view."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import ConfigDict, Field
+
+from api.models.base import ApiModel
+from imagejobs.errors import ErrorCode
+from imagejobs.model import AnalysisOptions, JobStatus
+
+
+class UploadForm(ApiModel):
+    """An S3 presigned POST: send every field, then the `file` part last (multipart/form-data)."""
+
+    url: str
+    fields: dict[str, str]
+    expires_at: str
+
+
+class UploadSlot(ApiModel):
+    job_id: str
+    filename: str
+    upload: UploadForm
+
+
+class BatchCreated(ApiModel):
+    batch_id: str
+    created_at: str
+    jobs: list[UploadSlot]
+
+
+class ImagesAdded(ApiModel):
+    batch_id: str
+    jobs: list[UploadSlot]
+
+
+class RejectedJob(ApiModel):
+    job_id: str
+    code: ErrorCode
+
+
+class SubmitOutcome(ApiModel):
+    queued: Annotated[list[str], Field(description="Jobs sent for analysis by this call.")]
+    missing: Annotated[list[str], Field(description="Jobs whose upload is not there (yet): submit them again later.")]
+    already_submitted: Annotated[list[str], Field(description="Jobs an earlier submit (or the worker) moved on.")]
+    rejected: Annotated[list[RejectedJob], Field(description="Uploads over the size limit: the job ended FAILED.")]
+    unknown: Annotated[list[str], Field(description="Requested ids that are not jobs of this batch.")]
+
+
+class CloseOutcome(ApiModel):
+    closed: Annotated[list[str], Field(description="Jobs that were still awaiting their upload and are now FAILED.")]
+
+
+StatusCounts = Annotated[
+    dict[JobStatus, int], Field(description="How many of the batch's jobs are in each status (every status present).")
+]
+
+
+class Batch(ApiModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "batchId": "b-9e8d7c6b5a4f4e3d8c2b1a0f9e8d7c6b",
+                    "createdAt": "2026-11-27T10:00:00.000Z",
+                    "options": {"features": ["LABELS"], "minConfidence": 55.0, "maxLabels": 50},
+                    "total": 3,
+                    "counts": {
+                        "AWAITING_UPLOAD": 0,
+                        "QUEUED": 1,
+                        "PROCESSING": 1,
+                        "SUCCEEDED": 1,
+                        "PARTIAL": 0,
+                        "FAILED": 0,
+                    },
+                    "done": False,
+                }
+            ]
+        }
+    )
+
+    batch_id: str
+    created_at: str
+    options: AnalysisOptions
+    total: int
+    counts: StatusCounts
+    done: Annotated[bool, Field(description="Every job has reached SUCCEEDED, PARTIAL or FAILED.")]
+
+
+class BatchPage(ApiModel):
+    batches: list[Batch]
+    next_token: Annotated[str | None, Field(description="Pass as `nextToken` for the next page; null at the end.")]

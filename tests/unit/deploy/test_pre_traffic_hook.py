@@ -1,0 +1,139 @@
+"""The pre-traffic smoke test: its probes are what the real handlers accept, and it always reports back."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from api.handle_pre_traffic import handle_hook
+from api.logic.smoke import (
+    Answer,
+    InvocationError,
+    Invoker,
+    Reporter,
+    api_health_event,
+    judge_api_health,
+    judge_empty_batch,
+    probes,
+    run_probes,
+)
+
+VERSIONS = {
+    "IMGREC_SMOKE_API_VERSION": "arn:aws:lambda:us-east-1:123456789012:function:imgrec-api:7",
+    "IMGREC_SMOKE_WORKER_VERSION": "arn:aws:lambda:us-east-1:123456789012:function:imgrec-WorkerFunction-abc:3",
+    "IMGREC_SMOKE_DEAD_LETTER_VERSION": "arn:aws:lambda:us-east-1:123456789012:function:imgrec-DeadLetterFunction-x:2",
+}
+HOOK_EVENT = {"DeploymentId": "d-ABC", "LifecycleEventHookExecutionId": "hook-1"}
+
+
+class FakeInvoker:
+    """Stands in for LambdaInvoker: answers per version ARN from a table."""
+
+    def __init__(self, answers: dict[str, Answer | Exception]) -> None:
+        self.answers = answers
+        self.calls: list[tuple[str, dict[str, Any]]] = []
+
+    def invoke(self, version_arn: str, event: dict[str, Any]) -> Answer:
+        self.calls.append((version_arn, event))
+        answer = self.answers[version_arn]
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+
+class FakeReporter:
+    """Stands in for CodeDeployReporter: records what CodeDeploy would have been told."""
+
+    def __init__(self) -> None:
+        self.reports: list[tuple[str, str, bool]] = []
+
+    def report(self, deployment_id: str, hook_execution_id: str, *, passed: bool) -> None:
+        self.reports.append((deployment_id, hook_execution_id, passed))
+
+
+_invoker: Invoker = FakeInvoker({})
+_reporter: Reporter = FakeReporter()
+
+
+@pytest.fixture
+def versions(monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    from api.smoke_settings import get_smoke_settings
+
+    for name, value in VERSIONS.items():
+        monkeypatch.setenv(name, value)
+    get_smoke_settings.cache_clear()
+    yield VERSIONS
+    get_smoke_settings.cache_clear()
+
+
+def _healthy() -> dict[str, Answer | Exception]:
+    return {
+        VERSIONS["IMGREC_SMOKE_API_VERSION"]: Answer(None, {"statusCode": 200, "body": '{"status":"ok"}'}),
+        VERSIONS["IMGREC_SMOKE_WORKER_VERSION"]: Answer(None, {"batchItemFailures": []}),
+        VERSIONS["IMGREC_SMOKE_DEAD_LETTER_VERSION"]: Answer(None, {"batchItemFailures": []}),
+    }
+
+
+def test_the_health_probe_is_an_event_the_real_api_handler_answers_200() -> None:
+    from api.handle_api import lambda_handler
+    from tests.unit.accounts.test_sign_up import _context
+
+    answer = lambda_handler(api_health_event(), _context())
+
+    assert judge_api_health(Answer(None, answer)) is None
+
+
+def test_every_version_is_probed_once_and_a_healthy_release_goes_on(versions: dict[str, str]) -> None:
+    invoker, reporter = FakeInvoker(_healthy()), FakeReporter()
+
+    assert handle_hook(HOOK_EVENT, invoker, reporter) is True
+
+    assert sorted(arn for arn, _ in invoker.calls) == sorted(versions.values())
+    assert reporter.reports == [("d-ABC", "hook-1", True)]
+
+
+@pytest.mark.parametrize(
+    ("version", "answer", "reason"),
+    [
+        ("IMGREC_SMOKE_API_VERSION", Answer("Unhandled", {"errorType": "SettingsError"}), "raised Unhandled"),
+        ("IMGREC_SMOKE_API_VERSION", Answer(None, {"statusCode": 500}), "answered 500"),
+        (
+            "IMGREC_SMOKE_WORKER_VERSION",
+            Answer(None, {"batchItemFailures": [{"itemIdentifier": "x"}]}),
+            "not no failures",
+        ),
+        ("IMGREC_SMOKE_DEAD_LETTER_VERSION", InvocationError("AccessDeniedException: no"), "could not be invoked"),
+    ],
+)
+def test_one_failing_probe_rolls_the_release_back(
+    versions: dict[str, str], version: str, answer: Answer | Exception, reason: str
+) -> None:
+    answers = _healthy() | {versions[version]: answer}
+    reporter = FakeReporter()
+
+    assert handle_hook(HOOK_EVENT, FakeInvoker(answers), reporter) is False
+
+    assert reporter.reports == [("d-ABC", "hook-1", False)]
+    [failure] = run_probes(probes(*(versions[name] for name in VERSIONS)), FakeInvoker(answers)).values()
+    assert reason in failure
+
+
+def test_a_hook_without_its_settings_still_reports_failed_then_raises(monkeypatch: pytest.MonkeyPatch) -> None:
+    from api.smoke_settings import get_smoke_settings
+
+    for name in VERSIONS:
+        monkeypatch.delenv(name, raising=False)
+    get_smoke_settings.cache_clear()
+    reporter = FakeReporter()
+
+    with pytest.raises(Exception, match="IMGREC_SMOKE_API_VERSION"):
+        handle_hook(HOOK_EVENT, FakeInvoker({}), reporter)
+
+    assert reporter.reports == [("d-ABC", "hook-1", False)]
+    get_smoke_settings.cache_clear()
+
+
+def test_an_empty_batch_judge_refuses_a_function_error() -> None:
+    assert judge_empty_batch(Answer("Unhandled", {"errorMessage": "boom"})) is not None
+    assert judge_empty_batch(Answer(None, {"batchItemFailures": []})) is None
