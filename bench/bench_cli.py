@@ -76,8 +76,7 @@ def run_level(folder: Path, concurrency: int, mode: str, full: bool, work: Path)
     ).start()
     if mode == "worker-paused":
         # The queue is not consumed: uploads and submits meet only the API and S3, not the analysis too.
-        for poller in stack.pollers:
-            poller.stop()
+        stack.stop_service("worker")
     try:
         env = {
             **os.environ,

@@ -1,25 +1,36 @@
-"""Start and stop the whole stack in one process: emulator, resources, recognizer, gateway, pollers.
+"""Start and stop the whole stack: the processes of `local_stack.services`, under one supervisor.
 
 Used by `python -m local_stack` (`make up`), the test fixture and the benchmarks, so all three run
-exactly the same parts. The Lambdas read their settings from the environment, as in AWS, so the stack
-exports the local endpoints and resource names into this process's environment before they start.
+exactly the same parts. The AWS emulator, the recognizer, the API (behind its gateway) and each function's
+poller run in processes of their own, so none waits for another's interpreter lock, and each function's
+log lines are its own. The Lambdas read their settings from the environment, as in AWS: the stack gives
+each process the local endpoints and resource names, and exports them into its own process too (tests call
+the handlers in-process against the same resources).
 """
 
 from __future__ import annotations
 
 import os
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import boto3
 
-from local_stack import names
-from local_stack.aws import RunningAws, start_aws
-from local_stack.gateway import Gateway, RunningGateway, start_gateway
-from local_stack.poller import InProcessInvoker, Poller
-from local_stack.provision import Provisioned, provision
-from local_stack.recognizer import RecognizerConfig, RecognizerServer, start_recognizer
+from local_stack import names, ports
+from local_stack.poller import InvocationError
+from local_stack.provision import Provisioned
+from local_stack.provision import run as run_provision
+from local_stack.rate_limit import DEFAULT_LIMIT
+from local_stack.recognizer import RecognizerConfig
 from local_stack.resources import STACK
+from local_stack.services import SERVICES, Context, LayoutOptions, Service
+from local_stack.supervisor import Child, Supervisor, relay_to
 
 
 @dataclass(frozen=True)
@@ -33,23 +44,33 @@ class StackOptions:
     visibility_timeout: int | None = None
     worker_environment: dict[str, str] = field(default_factory=dict)
     maximum_concurrency: int = STACK.event_source.maximum_concurrency
+    # Worker processes (Lambda execution environments); None: two per core, at most maximum_concurrency.
+    worker_processes: int | None = None
     web_origins: tuple[str, ...] = ()
+    # Requests per minute per caller (Authorization header), as the deployed API's WAF rule.
+    rate_limit: int = DEFAULT_LIMIT
+    # Where each process's log goes (one file per process); None: a new temporary directory.
+    log_dir: Path | None = None
+    # Print one human line per notable event (make up's terminal); tests read the log files instead.
+    echo: bool = False
+    # Export endpoints and resource names into this process's environment (tests call the handlers
+    # in-process). Off for a second stack that must not redirect the first one's in-process clients.
+    export_environment: bool = True
 
 
 @dataclass
 class EmbeddedStack:
     options: StackOptions
-    aws: RunningAws | None = None
     resources: Provisioned | None = None
-    recognizer: RecognizerServer | None = None
-    gateway: RunningGateway | None = None
-    pollers: list[Poller] = field(default_factory=list)
     invocation_errors: list[Exception] = field(default_factory=list)
+    log_dir: Path | None = None
+    _supervisor: Supervisor | None = None
+    _urls: dict[str, str] = field(default_factory=dict)
+    _recognizer_backend: str = ""
 
     @property
     def base_url(self) -> str:
-        assert self.gateway is not None
-        return self.gateway.url
+        return self._urls["api"]
 
     @property
     def api_url(self) -> str:
@@ -61,8 +82,15 @@ class EmbeddedStack:
 
     @property
     def aws_url(self) -> str:
-        assert self.aws is not None
-        return self.aws.url
+        return self._urls["aws"]
+
+    @property
+    def recognizer_url(self) -> str:
+        return self._urls["recognizer"]
+
+    @property
+    def recognizer_backend(self) -> str:
+        return self._recognizer_backend
 
     def client(self, service: str) -> Any:
         """A boto3 client for the local emulator, for tests and tools."""
@@ -70,98 +98,136 @@ class EmbeddedStack:
 
     def start(self) -> EmbeddedStack:
         options = self.options
+        chosen = {"api": options.api_port, "aws": options.aws_port, "recognizer": options.recognizer_port}
+        ports.ensure_free(options.host, chosen)
+        self.log_dir = options.log_dir or Path(tempfile.mkdtemp(prefix="imgrec-logs-"))
+        self._supervisor = Supervisor(
+            log_dir=self.log_dir,
+            environment=self._environment(),
+            echo=relay_to(sys.stdout) if options.echo else None,
+            on_record=self._on_record,
+        )
         try:
-            self.aws = start_aws(options.host, options.aws_port)
-            self.recognizer = start_recognizer(
-                RecognizerConfig(
-                    backend=options.recognizer.backend,
-                    latency_ms=options.recognizer.latency_ms,
-                    tps=options.recognizer.tps,
-                    s3_endpoint_url=self.aws.url,
-                ),
-                host=options.host,
-                port=options.recognizer_port,
-            )
-            self._export_environment()
-            self._start_gateway()
-            self._start_pollers()
+            self._start_services(chosen)
         except BaseException:
             self.stop()
             raise
         return self
 
-    def _export_environment(self) -> None:
-        assert self.aws is not None and self.recognizer is not None
-        os.environ.update(names.LOCAL_CREDENTIALS)
-        os.environ["AWS_ENDPOINT_URL"] = self.aws.url
-        os.environ["AWS_ENDPOINT_URL_REKOGNITION"] = self.recognizer.url
-        os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
-        os.environ.setdefault("POWERTOOLS_SERVICE_NAME", "imgrec-local")
-        os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "Imgrec")
-        os.environ.update(self.options.worker_environment)
-        _reset_cached_settings()
+    def _start_services(self, chosen: dict[str, int]) -> None:
+        assert self._supervisor is not None
+        started: dict[str, Child] = {}
+        pending = list(SERVICES)
+        while pending:
+            # Everything whose needs are met starts at once; then the stack waits for those to be up.
+            wave = [s for s in pending if all(need in started or need in self._urls for need in s.needs)]
+            if not wave:
+                raise RuntimeError(f"services whose needs are never met: {[s.name for s in pending]}")
+            context = self._context(chosen)
+            children = [
+                self._start(service, context)
+                for service in wave
+                if not service.one_shot
+                for _ in range(service.instances(context.options))
+            ]
+            for service in wave:
+                if service.one_shot:
+                    self._run_one_shot(service, context)
+            self._supervisor.wait_until_up(children)
+            for child in reversed(children):  # the first instance of each service gives its address
+                started[child.service.name] = child
+                self._urls[child.service.name] = child.url.rstrip("/")
+                if child.details.get("backend"):
+                    self._recognizer_backend = child.details["backend"]
+            pending = [s for s in pending if s not in wave]
+        started["api"].send({"event": "ready", "health": {"recognizer": self._recognizer_backend}})
+        self._wait_for_health()
 
-    def _start_gateway(self) -> None:
-        from api.handle_api import lambda_handler as api_handler
+    def _wait_for_health(self, timeout: float = 30) -> None:
+        """Up means what a client sees: `/api/health` answers 200 (the gateway has taken the message)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                with urllib.request.urlopen(f"{self.api_url}/health", timeout=5) as answer:  # noqa: S310 - loopback
+                    if answer.status == 200:
+                        return
+            except urllib.error.HTTPError as error:
+                if error.code != 503 or time.monotonic() > deadline:
+                    raise
+            time.sleep(0.02)
 
-        options = self.options
-        assert self.aws is not None and self.recognizer is not None
-        # The bucket's CORS must admit the web app's origin before the gateway's port is known when it
-        # is 0 (tests), so bind first, then provision.
-        gateway = Gateway(handler=api_handler, extra_health={"recognizer": self.recognizer.backend_name})
-        self.gateway = start_gateway(gateway, options.host, options.api_port)
-        origins = list(options.web_origins) or [
-            self.gateway.url,
-            self.gateway.url.replace("127.0.0.1", "localhost"),
-        ]
-        self.resources = provision(self.aws.url, origins, visibility_timeout=options.visibility_timeout)
-        os.environ.update(
-            {
-                "IMGREC_TABLE_NAME": self.resources.table_name,
-                "IMGREC_BUCKET_NAME": self.resources.bucket_name,
-                "IMGREC_QUEUE_URL": self.resources.queue_url,
-            }
-        )
-        _reset_cached_settings()
+    def _start(self, service: Service, context: Context) -> Child:
+        assert self._supervisor is not None
+        return self._supervisor.start(service, service.arguments(context), self._environment())
 
-    def _start_pollers(self) -> None:
-        from worker.handle_dead_letters import lambda_handler as dead_letter_handler
-        from worker.handle_jobs import lambda_handler as worker_handler
+    def _run_one_shot(self, service: Service, context: Context) -> None:
+        # Provisioning is a few calls: run in this process (boto3 is loaded) with compose's command line.
+        assert service.module == "local_stack.provision"
+        self.resources = run_provision(service.arguments(context))
+        self._urls[service.name] = "done"
+        expected = self._environment()["IMGREC_QUEUE_URL"]
+        if self.resources.queue_url != expected:
+            raise RuntimeError(f"the emulator named the queue {self.resources.queue_url}, not {expected}")
 
-        assert self.resources is not None
-        sqs = self.client("sqs")
-        self.pollers = [
-            Poller(
-                sqs=sqs,
-                queue_url=self.resources.queue_url,
-                invoker=InProcessInvoker(worker_handler, "imgrec-worker"),
+    def _context(self, chosen: dict[str, int]) -> Context:
+        api = self._urls.get("api")
+        origins = self.options.web_origins or ((api, api.replace("127.0.0.1", "localhost")) if api else ())
+        return Context(
+            host=self.options.host,
+            ports=chosen,
+            urls=dict(self._urls),
+            web_origins=tuple(origins),
+            options=LayoutOptions(
+                recognizer=self.options.recognizer,
+                visibility_timeout=self.options.visibility_timeout,
                 maximum_concurrency=self.options.maximum_concurrency,
-                on_error=self.invocation_errors.append,
-            ).start(),
-            Poller(
-                sqs=sqs,
-                queue_url=self.resources.dlq_url,
-                invoker=InProcessInvoker(dead_letter_handler, "imgrec-dead-letters"),
-                maximum_concurrency=1,
-                on_error=self.invocation_errors.append,
-            ).start(),
-        ]
+                worker_processes=self.options.worker_processes,
+                rate_limit=self.options.rate_limit,
+            ),
+        )
+
+    def _environment(self) -> dict[str, str]:
+        """What every process of the stack (and this one) reads: endpoints, credentials, resource names."""
+        env = {**os.environ, **names.LOCAL_CREDENTIALS}
+        env.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
+        env.setdefault("POWERTOOLS_METRICS_NAMESPACE", "Imgrec")
+        if "aws" in self._urls:
+            env["AWS_ENDPOINT_URL"] = self.aws_url
+            env["IMGREC_TABLE_NAME"] = names.TABLE_NAME
+            env["IMGREC_BUCKET_NAME"] = names.BUCKET_NAME
+            env["IMGREC_QUEUE_URL"] = f"{self.aws_url}/{names.ACCOUNT_ID}/{names.QUEUE_NAME}"
+        if "recognizer" in self._urls:
+            env["AWS_ENDPOINT_URL_REKOGNITION"] = self.recognizer_url
+        env.update(self.options.worker_environment)
+        if self.options.export_environment:
+            # This process too: tests drive the handlers in-process against the same resources.
+            os.environ.update({k: v for k, v in env.items() if os.environ.get(k) != v})
+            _reset_cached_settings()
+        return env
+
+    def _on_record(self, process: str, record: dict[str, Any]) -> None:
+        if record.get("message") == "invocation failed":
+            self.invocation_errors.append(InvocationError(f"{process}: {record.get('error')}"))
+
+    def stop_service(self, name: str) -> None:
+        """Stops one service's processes (benchmarks pause the worker this way)."""
+        if self._supervisor is not None:
+            self._supervisor.stop_service(name)
 
     def stop(self) -> None:
-        for poller in self.pollers:
-            poller.stop()
-        self.pollers = []
-        for part in (self.gateway, self.recognizer, self.aws):
-            if part is not None:
-                part.stop()
-        self.gateway = self.recognizer = self.aws = None  # type: ignore[assignment]
+        if self._supervisor is not None:
+            self._supervisor.stop()
+            self._supervisor = None
 
 
 def _reset_cached_settings() -> None:
-    """Settings are read once per process and cached, as in Lambda; the stack sets them up first."""
-    from api.adapters.clients import get_services
-    from api.settings import get_settings as api_settings
-    from worker.settings import get_settings as worker_settings
-
-    for cached in (api_settings, worker_settings, get_services):
-        cached.cache_clear()
+    """Settings are read once per process and cached, as in Lambda: where this process has loaded the
+    handlers (tests do), they must read the stack's settings afresh. `make up` never loads them here."""
+    for module_name, getter in (
+        ("api.settings", "get_settings"),
+        ("worker.settings", "get_settings"),
+        ("api.adapters.clients", "get_services"),
+    ):
+        module = sys.modules.get(module_name)
+        if module is not None:
+            getattr(module, getter).cache_clear()

@@ -1,7 +1,11 @@
 """The local API gateway: HTTP → API Gateway REST proxy events for the API handler, like the deployed
-REST API with its Cognito authorizer; also serves the web app (`frontend/`) at `/`.
+REST API with its Cognito authorizer and WAF rate rule; also serves the web app (`frontend/`) at `/`.
 
 Locally the bearer token itself is the caller's name (design/API.md); it becomes the `sub` claim.
+As API Gateway does, it answers a handler crash with 502 `{"message": "Internal server error"}` (and logs
+it), a malformed request with 400, a caller over the rate limit with 429. Under the embedded stack's
+supervisor the API answers 503 until the supervisor says every part of the stack is up (provisioned
+resources, running pollers), so a client that waits for `/api/health` can then use every route.
 """
 
 from __future__ import annotations
@@ -13,7 +17,9 @@ import mimetypes
 import sys
 import threading
 import time
+import traceback
 import uuid
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http import HTTPStatus
@@ -23,12 +29,17 @@ from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from local_stack.lambda_context import LocalLambdaContext
-from local_stack.process import wait_for_shutdown
+from local_stack.log_lines import emit
+from local_stack.process import announce, is_supervised, wait_for_shutdown
+from local_stack.rate_limit import DEFAULT_LIMIT, RATE_LIMITED_MESSAGE, RETRY_AFTER_SECONDS, RateLimiter
 
 API_PREFIX = "/api"
 MAX_BODY_BYTES = 10 * 1024 * 1024  # API Gateway REST payload limit
 PUBLIC_PATHS = frozenset({"/health", "/openapi.json", "/docs"})
 FRONTEND_DIR = Path(__file__).resolve().parent.parent / "frontend"
+FUNCTION_NAME = "imgrec-api"
+# API Gateway's answer when the integration fails (the Lambda raised or returned garbage).
+BAD_GATEWAY_BODY = {"message": "Internal server error"}
 
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
 
@@ -80,16 +91,47 @@ def caller_from(headers: dict[str, str]) -> str | None:
     return token if scheme.lower() == "bearer" and token else None
 
 
+Answer = tuple[int, dict[str, str], bytes]
+
+
 @dataclass
 class Gateway:
     handler: Handler
     frontend_dir: Path = FRONTEND_DIR
     extra_health: dict[str, Any] = field(default_factory=dict)
     _environment: threading.Lock = field(default_factory=threading.Lock)
+    rate_limiter: RateLimiter = field(default_factory=RateLimiter)
+    # Cleared by a supervisor until the whole stack is up; a gateway started on its own serves at once.
+    ready: threading.Event = field(default_factory=threading.Event)
 
-    def handle_api(
-        self, method: str, raw_path: str, headers: dict[str, str], body: bytes
-    ) -> tuple[int, dict[str, str], bytes]:
+    def __post_init__(self) -> None:
+        self.ready.set()
+
+    def handle_api(self, method: str, raw_path: str, headers: dict[str, str], body: bytes) -> Answer:
+        if not self.ready.is_set():
+            message = "the local stack is starting, try again shortly"
+            status, out, data = _json(HTTPStatus.SERVICE_UNAVAILABLE, _error("SERVICE_UNAVAILABLE", message))
+            return status, {**out, "Retry-After": "1"}, data
+        authorization = headers.get("authorization")
+        if authorization and self.rate_limiter.admit(authorization) is not None:
+            # What the template's WAF rule answers (its custom response).
+            status, out, data = _json(HTTPStatus.TOO_MANY_REQUESTS, _error("RATE_LIMITED", RATE_LIMITED_MESSAGE))
+            return status, {**out, "Retry-After": str(RETRY_AFTER_SECONDS)}, data
+        try:
+            return self._invoke(method, raw_path, headers, body)
+        except Exception as error:  # the Lambda failed: API Gateway answers 502 and the function's log has it
+            emit(
+                "ERROR",
+                "handler crashed",
+                function_name=FUNCTION_NAME,
+                path=urlsplit(raw_path).path,
+                method=method,
+                exception_name=type(error).__name__,
+                exception="".join(traceback.format_exception(error)),
+            )
+            return _json(HTTPStatus.BAD_GATEWAY, BAD_GATEWAY_BODY)
+
+    def _invoke(self, method: str, raw_path: str, headers: dict[str, str], body: bytes) -> Answer:
         path = urlsplit(raw_path).path[len(API_PREFIX) :] or "/"
         caller = caller_from(headers)
         if method != "OPTIONS" and path not in PUBLIC_PATHS and caller is None:
@@ -107,8 +149,8 @@ class Gateway:
         # One request at a time, as in one Lambda execution environment: the resolver keeps the current
         # request in its own attributes, so two threads inside it at once would mix their requests up.
         with self._environment:
-            answer = self.handler(event, LocalLambdaContext(function_name="imgrec-api", timeout_seconds=29))
-        status = int(answer.get("statusCode", 502))
+            answer = self.handler(event, LocalLambdaContext(function_name=FUNCTION_NAME, timeout_seconds=29))
+        status = int(answer["statusCode"])
         out_headers = {k: v for k, v in (answer.get("headers") or {}).items()}
         for name, values in (answer.get("multiValueHeaders") or {}).items():
             out_headers[name] = ", ".join(values)
@@ -118,16 +160,14 @@ class Gateway:
             data = json.dumps({**json.loads(data), **self.extra_health}).encode()
         return status, out_headers, data
 
-    def route(
-        self, method: str, raw_path: str, headers: dict[str, str], body: bytes
-    ) -> tuple[int, dict[str, str], bytes]:
+    def route(self, method: str, raw_path: str, headers: dict[str, str], body: bytes) -> Answer:
         if urlsplit(raw_path).path.startswith(API_PREFIX + "/"):
             return self.handle_api(method, raw_path, headers, body)
         if method in {"GET", "HEAD"}:
             return self.handle_static(raw_path)
         return _json(HTTPStatus.METHOD_NOT_ALLOWED, _error("METHOD_NOT_ALLOWED", "only the API takes this method"))
 
-    def handle_static(self, raw_path: str) -> tuple[int, dict[str, str], bytes]:
+    def handle_static(self, raw_path: str) -> Answer:
         path = unquote(urlsplit(raw_path).path)
         root = self.frontend_dir.resolve()
         target = (root / path.lstrip("/")).resolve()
@@ -145,8 +185,23 @@ def _error(code: str, message: str) -> dict[str, Any]:
     return {"error": {"code": code, "message": message}}
 
 
-def _json(status: int, body: Any) -> tuple[int, dict[str, str], bytes]:
+def _json(status: int, body: Any) -> Answer:
     return int(status), {"Content-Type": "application/json"}, json.dumps(body).encode()
+
+
+def refuse_body(content_length: str | None) -> Answer | None:
+    """The answer to a body announced wrongly or too large (API Gateway's), or None when it can be read."""
+    try:
+        length = int(content_length or 0)
+    except ValueError:
+        length = -1
+    if length < 0:
+        message = "Content-Length must be a non-negative integer"
+        return _json(HTTPStatus.BAD_REQUEST, _error("VALIDATION_ERROR", message))
+    if length > MAX_BODY_BYTES:
+        message = f"request bodies are limited to {MAX_BODY_BYTES} bytes"
+        return _json(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, _error("FILE_TOO_LARGE", message))
+    return None
 
 
 class _AnyMethod(BaseHTTPRequestHandler):
@@ -164,20 +219,24 @@ class _AnyMethod(BaseHTTPRequestHandler):
 
 def _request_handler(gateway: Gateway) -> type[BaseHTTPRequestHandler]:
     class RequestHandler(_AnyMethod):
-        protocol_version = "HTTP/1.1"
+        protocol_version = "HTTP/1.1"  # keep-alive, as browsers and the CLI expect
+        # Without it, a small answer on a kept-alive connection waits for the client's delayed ACK (~40 ms).
+        disable_nagle_algorithm = True
+        timeout = 120  # an idle kept-alive connection gives its thread back
 
         def _serve(self) -> None:
             headers = {k.lower(): v for k, v in self.headers.items()}
-            length = int(headers.get("content-length") or 0)
-            if length > MAX_BODY_BYTES:
-                message = f"request bodies are limited to {MAX_BODY_BYTES} bytes"
-                too_large = _json(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, _error("FILE_TOO_LARGE", message))
-                self._reply(*too_large, close=True)
+            refused = refuse_body(headers.get("content-length"))
+            if refused is not None:  # the body cannot be skipped reliably: answer, then close
+                self._reply(*refused, close=True)
                 return
+            length = int(headers.get("content-length") or 0)
             body = self.rfile.read(length) if length else b""
             self._reply(*gateway.route(self.command, self.path, headers, body))
 
         def _reply(self, status: int, headers: dict[str, str], body: bytes, close: bool = False) -> None:
+            if close:
+                self.close_connection = True
             self.send_response(status)
             for name, value in headers.items():
                 self.send_header(name, value)
@@ -227,16 +286,38 @@ def start_gateway(gateway: Gateway, host: str = "127.0.0.1", port: int = 0) -> R
     return RunningGateway(server=server, thread=thread, url=f"http://{bound_host}:{bound_port}")
 
 
-def main(argv: list[str] | None = None) -> None:
-    from api.handle_api import lambda_handler
+def on_control(gateway: Gateway) -> Callable[[dict[str, Any]], None]:
+    """The supervisor's messages: `{"event": "ready", "health": {...}}` once every part is up."""
 
+    def handle(message: dict[str, Any]) -> None:
+        if message.get("event") == "ready":
+            gateway.extra_health.update(message.get("health") or {})
+            gateway.ready.set()
+
+    return handle
+
+
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="Run the local API gateway in front of the API handler.")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8000)
+    parser.add_argument(
+        "--rate-limit", type=int, default=DEFAULT_LIMIT, help="requests per minute per caller (the WAF rule)"
+    )
     args = parser.parse_args(argv)
-    running = start_gateway(Gateway(handler=lambda_handler), args.host, args.port)
-    print(f"API on {running.url}/api, web app on {running.url}/", flush=True)  # noqa: T201 - a CLI's output
-    wait_for_shutdown()
+    # Invocations that record no business metric (health checks, empty batches) would each print a warning.
+    warnings.filterwarnings("ignore", message="No application metrics to publish")
+    from api.handle_api import lambda_handler
+
+    gateway = Gateway(handler=lambda_handler, rate_limiter=RateLimiter(limit=args.rate_limit))
+    if is_supervised():
+        gateway.ready.clear()
+    try:
+        running = start_gateway(gateway, args.host, args.port)
+    except OSError as error:
+        raise SystemExit(f"the API gateway cannot listen on {args.host}:{args.port}: {error.strerror}") from None
+    announce(f"API gateway listening on {running.url} (API {running.url}/api, web app {running.url}/)")
+    wait_for_shutdown(on_control(gateway))
     running.stop()
 
 

@@ -132,13 +132,19 @@ def provision(
     return Provisioned(names.TABLE_NAME, names.BUCKET_NAME, queue_url, dlq_url)
 
 
-def main(argv: list[str] | None = None) -> None:
+def run(argv: list[str] | None = None) -> Provisioned:
+    """The command line's work; the embedded stack calls it in its own process with compose's arguments."""
     parser = argparse.ArgumentParser(description="Create the product's resources in the local AWS emulator.")
     parser.add_argument("--endpoint-url", required=True)
     parser.add_argument("--web-origin", action="append", default=[], help="allowed CORS origin (repeatable)")
+    parser.add_argument("--visibility-timeout", type=int, default=None, help="tests only: faster redelivery")
     args = parser.parse_args(argv)
-    done = provision(args.endpoint_url, args.web_origin or ["http://127.0.0.1:8000", "http://localhost:8000"])
-    print(json.dumps(done.__dict__), flush=True)  # noqa: T201 - a CLI's output
+    origins = args.web_origin or ["http://127.0.0.1:8000", "http://localhost:8000"]
+    return provision(args.endpoint_url, origins, visibility_timeout=args.visibility_timeout)
+
+
+def main(argv: list[str] | None = None) -> None:
+    print(json.dumps(run(argv).__dict__), flush=True)  # noqa: T201 - a CLI's output
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
-"""Shared fixtures. `stack` is the embedded local stack (the same one `make up` starts), on ephemeral
+"""Shared fixtures. `stack` is the embedded local stack (the same processes `make up` starts), on ephemeral
 127.0.0.1 ports, once per test session, with the deterministic `stub` recognizer unless
-IMGREC_TEST_RECOGNIZER=models."""
+IMGREC_TEST_RECOGNIZER=models. Its processes' logs are under pytest's temporary directory (`stack.log_dir`)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ os.environ.setdefault("POWERTOOLS_SERVICE_NAME", "imgrec-test")
 
 
 @pytest.fixture(scope="session")
-def stack() -> Iterator[object]:
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
     from local_stack.embedded import EmbeddedStack, StackOptions
     from local_stack.recognizer import RecognizerConfig
 
@@ -28,6 +28,13 @@ def stack() -> Iterator[object]:
             recognizer=RecognizerConfig(backend=backend),  # type: ignore[arg-type]
             # Redelivery in seconds rather than the template's 12 minutes, for tests that lose a batch.
             visibility_timeout=20,
+            # The per-caller rate rule has tests of its own; here it would turn a busy test's (or the
+            # fuzzer's) requests into 429s that never reach the API.
+            rate_limit=1_000_000,
+            # Two worker processes (execution environments) whatever the machine: a quick session start.
+            worker_processes=2,
+            # One JSON log per process (api.log, worker.log, ...): where to look when a test fails.
+            log_dir=tmp_path_factory.mktemp("stack-logs"),
         )
     ).start()
     try:

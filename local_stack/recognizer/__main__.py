@@ -10,6 +10,8 @@ import threading
 from collections.abc import Sequence
 from types import FrameType
 
+from local_stack.process import watch_parent
+
 from .config import BACKEND_CHOICES, RecognizerConfig
 from .http_server import start_recognizer
 
@@ -46,6 +48,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     # One line on stdout that scripts and the compose healthcheck's logs can read.
     sys.stdout.write(f"recognizer listening on {server.url} backend={server.backend_name}\n")
     sys.stdout.flush()
+    watch_parent()  # under `make up`: stop with the supervisor, even if it was killed
     stopping.wait()
     server.stop()
     return 0

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import ast
 import importlib
 import json
 import re
@@ -16,6 +15,7 @@ import pytest
 
 from imagejobs.settings import ENV_PREFIX, ApiSettings, WorkerSettings
 from local_stack import names
+from local_stack.services import SERVICES, Context, compose_context
 from tests.infra.conftest import REPO
 
 COMPOSE_BIN = Path(sys.executable).parent / "docker-compose"
@@ -53,17 +53,6 @@ def lambda_services(compose: dict[str, Any]) -> dict[str, str]:
         name: service["command"][0]
         for name, service in compose["services"].items()
         if service.get("build", {}).get("dockerfile") == "Dockerfile"
-    }
-
-
-def embedded_imports() -> set[str]:
-    """`module.name` for every `from module import name` in the embedded stack (its parts and handlers)."""
-    tree = ast.parse((REPO / "local_stack" / "embedded.py").read_text(encoding="utf-8"))
-    return {
-        f"{node.module}.{alias.name}"
-        for node in ast.walk(tree)
-        if isinstance(node, ast.ImportFrom) and node.module
-        for alias in node.names
     }
 
 
@@ -107,10 +96,35 @@ def test_every_python_service_command_line_is_accepted_by_its_entry_point(compos
         assert service
 
 
-def test_the_embedded_stack_runs_the_same_modules_as_compose(compose):
-    imported_modules = {name.rsplit(".", 1)[0] for name in embedded_imports()}
-    for service, (module_name, _) in python_module_services(compose).items():
-        assert module_name in imported_modules, f"{service}: the embedded stack does not use {module_name}"
+def test_every_process_of_the_embedded_stack_runs_the_same_command_in_compose(compose):
+    """The embedded stack's service list, rendered with compose's addresses, is compose's commands exactly."""
+    context = compose_context()
+    for service in SERVICES:
+        assert service.compose_service in compose["services"], f"compose has no {service.compose_service}"
+        assert compose["services"][service.compose_service]["command"] == service.command(context), service.name
+
+
+def test_every_python_service_of_compose_is_a_process_of_the_embedded_stack(compose):
+    embedded = {service.compose_service for service in SERVICES}
+    assert set(python_module_services(compose)) == embedded
+
+
+def test_the_embedded_stack_renders_its_own_addresses_into_the_same_commands():
+    """Same flags, 127.0.0.1 and its own ports, its pollers running the function in-process."""
+    context = Context(
+        host="127.0.0.1",
+        ports={"api": 0, "aws": 0, "recognizer": 0},
+        urls={"aws": "http://127.0.0.1:1", "recognizer": "http://127.0.0.1:2", "api": "http://127.0.0.1:3"},
+        web_origins=("http://127.0.0.1:3",),
+    )
+    compose_rendering = {service.name: service.command(compose_context()) for service in SERVICES}
+    for service in SERVICES:
+        embedded = service.command(context)
+        flags = list(dict.fromkeys(part for part in embedded if part.startswith("--")))
+        expected = list(dict.fromkeys(part for part in compose_rendering[service.name] if part.startswith("--")))
+        if "--handler" in flags:
+            expected[expected.index("--invoke-url")] = "--handler"
+        assert flags == expected, service.name
 
 
 def test_lambda_services_run_the_templates_handlers_and_the_embedded_stack_invokes_the_same(compose, resources):
@@ -120,13 +134,22 @@ def test_lambda_services_run_the_templates_handlers_and_the_embedded_stack_invok
         for body in resources.values()
         if body["Type"] == "AWS::Serverless::Function"
     }
-    embedded = embedded_imports()
-
     # Deployed only: Cognito's sign-up check (locally the name is the identity) and CodeDeploy's hook.
     cloud_only = {"api.handle_pre_sign_up.lambda_handler", "api.handle_pre_traffic.lambda_handler"}
     assert set(handlers.values()) == template_handlers - {"api.handle_api.lambda_handler"} - cloud_only
-    for service, handler in handlers.items():
-        assert handler in embedded, f"{service}: the embedded stack does not invoke {handler}"
+    invoke_urls = compose_context().invoke_urls or {}
+    embedded = Context(host="127.0.0.1", ports={}, urls={"aws": "http://127.0.0.1:1"}, web_origins=())
+    for service in SERVICES:
+        if service.module != "local_stack.poller":
+            continue
+        in_process = service.arguments(embedded)
+        handler = in_process[in_process.index("--handler") + 1]
+        container = re.match(r"http://([a-z-]+):", invoke_urls[str(service.function)])
+        assert container, service.name
+        assert handlers[container.group(1)] == handler, f"{service.name} runs {handler} in-process"
+        # The container's function logs under the same name as the embedded process's.
+        environment = compose["services"][container.group(1)]["environment"]
+        assert environment["POWERTOOLS_SERVICE_NAME"] == service.function
     # The API runs in-process behind the gateway in both: the gateway imports the same handler.
     gateway_source = (REPO / "local_stack" / "gateway.py").read_text(encoding="utf-8")
     assert "from api.handle_api import lambda_handler" in gateway_source

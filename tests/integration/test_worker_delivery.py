@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -16,7 +15,7 @@ from typing import Any
 import pytest
 
 from imagejobs.model import Feature
-from local_stack.recognizer import RecognizerConfig, start_recognizer
+from local_stack.recognizer import RecognizerConfig
 from tests.support.api import ApiClient
 from tests.support.images import photo_like
 from worker.handle_jobs import handle_batch
@@ -233,18 +232,34 @@ def test_a_message_that_keeps_crashing_reaches_the_dlq_and_its_job_ends_failed(s
     assert api.batch(batch_id)["counts"]["FAILED"] == 1
 
 
-def test_throttling_recognizer_slows_jobs_down_but_fails_none(stack: Any, api: ApiClient) -> None:
+def test_throttling_recognizer_slows_jobs_down_but_fails_none() -> None:
     import boto3
     from botocore.config import Config
     from botocore.exceptions import ClientError
 
-    throttled = start_recognizer(RecognizerConfig(backend="stub", tps=2, s3_endpoint_url=stack.aws_url))
-    previous = os.environ["AWS_ENDPOINT_URL_REKOGNITION"]
-    os.environ["AWS_ENDPOINT_URL_REKOGNITION"] = throttled.url
+    from local_stack import names
+    from local_stack.embedded import EmbeddedStack, StackOptions
+
+    # A stack of its own, whose local Rekognition allows 2 calls per second per API (its worker is a
+    # process of its own: only its stack's settings reach it). It leaves this process's settings alone.
+    throttled = EmbeddedStack(
+        StackOptions(
+            api_port=0,
+            aws_port=0,
+            recognizer_port=0,
+            recognizer=RecognizerConfig(backend="stub", tps=2),
+            export_environment=False,
+        )
+    ).start()
     try:
         # The quota is real: a burst without retries is refused with Rekognition's throttling error.
         client = boto3.client(
-            "rekognition", endpoint_url=throttled.url, config=Config(retries={"total_max_attempts": 1})
+            "rekognition",
+            endpoint_url=throttled.recognizer_url,
+            config=Config(retries={"total_max_attempts": 1}),
+            region_name=names.REGION,
+            aws_access_key_id=names.LOCAL_CREDENTIALS["AWS_ACCESS_KEY_ID"],
+            aws_secret_access_key=names.LOCAL_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
         )
         image = {"Bytes": photo_like(seed=99)}
         with pytest.raises(ClientError) as refused:
@@ -252,9 +267,9 @@ def test_throttling_recognizer_slows_jobs_down_but_fails_none(stack: Any, api: A
                 client.detect_labels(Image=image)
         assert refused.value.response["Error"]["Code"] == "ProvisionedThroughputExceededException"
 
+        api = ApiClient(throttled.api_url, token="alice")
         _, jobs = api.analyze([(f"t{i}.jpg", photo_like(seed=200 + i)) for i in range(12)], features=["LABELS", "TEXT"])
     finally:
-        os.environ["AWS_ENDPOINT_URL_REKOGNITION"] = previous
         throttled.stop()
 
     assert [j["status"] for j in jobs] == ["SUCCEEDED"] * 12
