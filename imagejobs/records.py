@@ -59,6 +59,11 @@ def _load_json(item: AttributeMap, name: str) -> Any:
     return json.loads(item[name]["S"]) if name in item else None
 
 
+# The batch's usage totals (absent until a job of the batch has finished after analysis).
+CALLS_ATTRIBUTE = "rekognitionCalls"
+SAVED_ATTRIBUTE = "rekognitionCallsSaved"
+
+
 def count_attribute(status: JobStatus) -> str:
     return f"count{status.value}"
 
@@ -79,6 +84,21 @@ class JobError:
     @classmethod
     def from_json(cls, data: dict[str, str]) -> JobError:
         return cls(code=ErrorCode(data["code"]), message=data["message"])
+
+
+@dataclass(frozen=True)
+class Usage:
+    """What analysing one image cost: Rekognition calls paid for, and calls saved by reusing stored answers."""
+
+    calls: int = 0
+    saved: int = 0
+
+    def to_json(self) -> dict[str, int]:
+        return {"calls": self.calls, "saved": self.saved}
+
+    @classmethod
+    def from_json(cls, data: dict[str, int]) -> Usage:
+        return cls(calls=int(data.get("calls", 0)), saved=int(data.get("saved", 0)))
 
 
 @dataclass(frozen=True)
@@ -108,6 +128,8 @@ class JobRecord:
     summary: dict[str, Any] | None = None
     # Set on jobs made by a request with an Idempotency-Key: the digest of that request (a replay must match).
     request_digest: str | None = None
+    # Set when a job finishes after analysis: Rekognition calls made and answers reused from the cache.
+    usage: Usage | None = None
 
     def moved_to(self, status: JobStatus, at: str, **changes: Any) -> JobRecord:
         """The job in `status` from time `at`, one version on: what a transition writes. Any state but
@@ -141,6 +163,8 @@ class JobRecord:
             item["leaseUntil"] = _n(self.lease_until)
         if self.request_digest is not None:
             item["requestDigest"] = _s(self.request_digest)
+        if self.usage is not None:
+            item["usage"] = _json(self.usage.to_json())
         item.update(_outcome_attributes(self))
         return item
 
@@ -174,6 +198,7 @@ class JobRecord:
             results_key=item["resultsKey"]["S"] if "resultsKey" in item else None,
             summary=_load_json(item, "summary"),
             request_digest=item["requestDigest"]["S"] if "requestDigest" in item else None,
+            usage=Usage.from_json(_load_json(item, "usage")) if "usage" in item else None,
         )
 
 
@@ -206,6 +231,8 @@ class BatchRecord:
     next_seq: int = 0
     # Set on batches made by a request with an Idempotency-Key: the digest of that request.
     request_digest: str | None = None
+    # Totals of its finished jobs' usage, moved in the same transactions that finish them.
+    usage: Usage = field(default_factory=Usage)
 
     @property
     def done(self) -> bool:
@@ -241,6 +268,10 @@ class BatchRecord:
             counts={s: int(item.get(count_attribute(s), {"N": "0"})["N"]) for s in JobStatus},
             next_seq=int(item.get("nextSeq", {"N": "0"})["N"]),
             request_digest=item["requestDigest"]["S"] if "requestDigest" in item else None,
+            usage=Usage(
+                calls=int(item.get(CALLS_ATTRIBUTE, {"N": "0"})["N"]),
+                saved=int(item.get(SAVED_ATTRIBUTE, {"N": "0"})["N"]),
+            ),
         )
 
 
@@ -334,20 +365,22 @@ def transitions_request(table: str, pairs: list[tuple[JobRecord, JobRecord]]) ->
     [(batch_id, from_status, to_status)] = moves
     items = [_conditional_put(table, before, after) for before, after in pairs]
     if from_status != to_status:
-        items.append(
-            {
-                "Update": {
-                    "TableName": table,
-                    "Key": batch_key(batch_id),
-                    "UpdateExpression": "ADD #from :minus, #to :plus",
-                    "ExpressionAttributeNames": {
-                        "#from": count_attribute(from_status),
-                        "#to": count_attribute(to_status),
-                    },
-                    "ExpressionAttributeValues": {":minus": _n(-len(pairs)), ":plus": _n(len(pairs))},
-                }
-            }
-        )
+        update: AttributeMap = {
+            "TableName": table,
+            "Key": batch_key(batch_id),
+            "UpdateExpression": "ADD #from :minus, #to :plus",
+            "ExpressionAttributeNames": {"#from": count_attribute(from_status), "#to": count_attribute(to_status)},
+            "ExpressionAttributeValues": {":minus": _n(-len(pairs)), ":plus": _n(len(pairs))},
+        }
+        usages = [after.usage for before, after in pairs if after.usage is not None and before.usage is None]
+        if to_status.is_terminal and usages:
+            # The batch's usage moves with the job that incurred it: once, whatever the deliveries.
+            update["UpdateExpression"] += ", #calls :calls, #saved :saved"
+            update["ExpressionAttributeNames"].update({"#calls": CALLS_ATTRIBUTE, "#saved": SAVED_ATTRIBUTE})
+            update["ExpressionAttributeValues"].update(
+                {":calls": _n(sum(u.calls for u in usages)), ":saved": _n(sum(u.saved for u in usages))}
+            )
+        items.append({"Update": update})
     return {"TransactItems": items}
 
 

@@ -44,6 +44,10 @@ class ApiSettings(StoreSettings):
     # Per-caller quotas (docs/operations.md): the first line of cost defence.
     quota_images_per_day: Annotated[int, Field(ge=1, le=10_000_000)] = 10_000
     quota_jobs_per_batch: Annotated[int, Field(ge=1, le=10_000_000)] = 50_000
+    # What one Rekognition image call costs, for the batch view's estimate: DetectLabels, DetectFaces,
+    # DetectText and DetectModerationLabels are all "Group 2", $1.00 per 1,000 images for the first million
+    # a month in us-east-1 (less beyond, and in some regions more): set your own.
+    rekognition_price_per_1000_calls: Annotated[float, Field(ge=0, le=100)] = 1.0
 
 
 class WorkerSettings(StoreSettings):

@@ -19,8 +19,10 @@ from imgrec.analyze import AnalyzeConfig, AnalyzeRun, Interrupted, Outcome, fing
 from imgrec.client import MAX_IMAGES_PER_CALL, AnalysisRequest, ImgrecClient
 from imgrec.contract import FEATURES, STATUSES
 from imgrec.errors import ApiError, ImgrecClientError, TransportError, UploadRejected
+from imgrec.estimate import LIST_PRICE_PER_1000_CALLS, estimate, report
 from imgrec.progress import Display, LogDisplay, Progress, TerminalDisplay
 from imgrec.results import ResultWriter, job_row
+from imgrec.scan import scan
 from imgrec.state import RunState, StateMismatchError
 
 DEFAULT_API_URL = "http://127.0.0.1:8000/api"
@@ -94,6 +96,16 @@ def build_parser() -> argparse.ArgumentParser:
     analyze.add_argument("--concurrency", type=_concurrency, default=8, metavar="N", help="parallel uploads (8)")
     analyze.add_argument(
         "--state", metavar="FILE", help="resume state file (default: one per command under $IMGREC_STATE_DIR)"
+    )
+    analyze.add_argument(
+        "--dry-run", action="store_true", help="only say how many images and Rekognition calls, and what they cost"
+    )
+    analyze.add_argument(
+        "--price-per-1000",
+        type=float,
+        default=LIST_PRICE_PER_1000_CALLS,
+        metavar="USD",
+        help=f"price of 1,000 Rekognition calls for --dry-run (default {LIST_PRICE_PER_1000_CALLS:.2f}, us-east-1)",
     )
 
     status = commands.add_parser("status", parents=[common], help="show a batch's progress")
@@ -192,6 +204,9 @@ def _display(progress: Progress, err: TextIO) -> Display:
 
 
 def _analyze(client: ImgrecClient, args: argparse.Namespace, err: TextIO) -> int:
+    if args.dry_run:  # nothing leaves this machine
+        report(estimate(scan(args.paths), args.features, args.price_per_1000), sys.stdout)
+        return EXIT_OK
     config = AnalyzeConfig(
         paths=tuple(os.path.abspath(p) for p in args.paths),
         request=AnalysisRequest(features=tuple(args.features), min_confidence=args.min_confidence),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
@@ -14,7 +14,7 @@ from botocore.validate import ParamValidator
 
 from imagejobs.errors import ErrorCode, FeatureFailure
 from imagejobs.model import AnalysisOptions, Feature, JobStatus
-from imagejobs.records import JobError
+from imagejobs.records import JobError, Usage
 
 SUMMARY_TOP_LABELS = 10
 
@@ -60,9 +60,10 @@ class Outcome:
     feature_errors: dict[str, JobError] | None
     error: JobError | None
     summary: dict[str, Any]
+    usage: Usage = field(default_factory=Usage)
 
 
-def outcome_of(responses: dict[Feature, dict[str, Any] | FeatureFailure]) -> Outcome:
+def outcome_of(responses: dict[Feature, dict[str, Any] | FeatureFailure], usage: Usage | None = None) -> Outcome:
     """SUCCEEDED when every feature answered, PARTIAL when some did, FAILED (FEATURE_FAILED) when none."""
     results: dict[str, list[Any]] = {}
     failures: dict[str, JobError] = {}
@@ -82,7 +83,7 @@ def outcome_of(responses: dict[Feature, dict[str, Any] | FeatureFailure]) -> Out
             "Rekognition could not analyse this image: "
             + "; ".join(f"{name}: {e.message}" for name, e in failures.items()),
         )
-    return Outcome(status, results, failures or None, error, summarize(results))
+    return Outcome(status, results, failures or None, error, summarize(results), usage or Usage())
 
 
 def summarize(results: dict[str, list[Any]]) -> dict[str, Any]:

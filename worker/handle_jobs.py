@@ -75,8 +75,7 @@ async def handle_record(record: SqsRecord, invocation: Invocation) -> None:
     logger.thread_safe_append_keys(job_id=message.job_id, batch_id=message.batch_id, message_id=record.message_id)
     try:
         await process_message(message, invocation.jobs)
-    except ThrottledError:
-        metrics.add_metric(name="RekognitionThrottles", unit="Count", value=1)
+    except ThrottledError:  # counted per call in RekognitionThrottles where it happened
         logger.warning("job throttled", job_id=message.job_id, receive_count=receive_count)
         await _on_throttled(record, message, receive_count, invocation)
     except TransientError as error:

@@ -21,7 +21,7 @@ from imagejobs.errors import ErrorCode, FeatureFailure, JobFailure, TransientErr
 from imagejobs.messages import JobMessage
 from imagejobs.model import Feature, JobStatus
 from imagejobs.observability import logger, metrics, tracer
-from imagejobs.records import JobError, JobRecord, iso
+from imagejobs.records import JobError, JobRecord, Usage, iso
 from imagejobs.settings import WorkerSettings
 from imagejobs.store import StaleRecordError
 from worker.adapters.rekognition import ThrottledError
@@ -163,8 +163,8 @@ async def _analyse(ctx: JobContext, job: JobRecord) -> tuple[Outcome, Normalized
     await ctx.objects.write(
         keys.normalized_image_key(job.batch_id, job.job_id, image.extension), image.data, image.content_type
     )
-    responses = await _detect_all(ctx, job, image)
-    outcome = outcome_of(responses)
+    responses, usage = await _detect_all(ctx, job, image)
+    outcome = outcome_of(responses, usage)
     # Written last: its presence (with the job's terminal status) is what readers rely on.
     await ctx.objects.write_json(keys.results_key(job.batch_id, job.job_id), outcome.results)
     return outcome, image
@@ -185,9 +185,11 @@ async def _normalize(ctx: JobContext, data: bytes) -> NormalizedImage:
 
 async def _detect_all(
     ctx: JobContext, job: JobRecord, image: NormalizedImage
-) -> dict[Feature, dict[str, Any] | FeatureFailure]:
+) -> tuple[dict[Feature, dict[str, Any] | FeatureFailure], Usage]:
     """Every requested feature at once, each bounded by its API's semaphore. A response already stored
-    for the same bytes and parameters (a duplicate image, or a retry after a crash) is reused."""
+    for the same bytes and parameters (a duplicate image, or a retry after a crash) is reused. Also returns
+    how many calls were paid for and how many answers were reused."""
+    reused: list[Feature] = []
 
     async def detect(feature: Feature) -> dict[str, Any]:
         request = detect_request(feature, image.data, job.options)
@@ -195,6 +197,7 @@ async def _detect_all(
         cached = await ctx.objects.read_json(key)
         if cached is not None and is_valid_response(feature, cached):
             metrics.add_metric(name="RekognitionCallsSaved", unit="Count", value=1)
+            reused.append(feature)
             return dict(cached)
         if cached is not None:  # stored data is never trusted: a malformed answer is paid for again
             logger.warning("cached answer discarded", feature=feature.value, key=key)
@@ -213,7 +216,7 @@ async def _detect_all(
         if isinstance(answer, BaseException) and not isinstance(answer, FeatureFailure):
             raise answer
         responses[feature] = answer
-    return responses
+    return responses, Usage(calls=len(features) - len(reused), saved=len(reused))
 
 
 async def _finish(ctx: JobContext, job: JobRecord, analysed: tuple[Outcome, NormalizedImage]) -> JobRecord:
@@ -239,6 +242,7 @@ async def _finish(ctx: JobContext, job: JobRecord, analysed: tuple[Outcome, Norm
         },
         results_key=keys.results_key(job.batch_id, job.job_id),
         summary=outcome.summary,
+        usage=outcome.usage,
     )
     return await _commit(ctx, job, done)
 

@@ -283,7 +283,7 @@ def close(services: Services, owner: str, batch_id: str) -> CloseOutcome:
 
 
 def get_batch(services: Services, owner: str, batch_id: str) -> Batch:
-    return batch_view(owned_batch(services, owner, batch_id))
+    return batch_view(owned_batch(services, owner, batch_id), services.settings.rekognition_price_per_1000_calls)
 
 
 def list_jobs(
@@ -298,4 +298,5 @@ def list_jobs(
 def list_batches(services: Services, owner: str, limit: int, next_token: str | None) -> BatchPage:
     start = pages.batches_start_key(next_token, owner)
     batches, last = services.store.list_batches(owner, limit, start)
-    return BatchPage(batches=[batch_view(b) for b in batches], next_token=pages.batches_token(last, owner))
+    price = services.settings.rekognition_price_per_1000_calls
+    return BatchPage(batches=[batch_view(b, price) for b in batches], next_token=pages.batches_token(last, owner))

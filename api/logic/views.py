@@ -7,7 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from api.logic.services import Services
-from api.models.batches import Batch
+from api.models.batches import Batch, BatchUsage
 from api.models.jobs import Job, JobErrorBody, NormalizedImage, OriginalImage, Results, Summary
 from imagejobs.model import JobStatus
 from imagejobs.records import BatchRecord, JobError, JobRecord
@@ -89,7 +89,8 @@ def job_views(services: Services, jobs: list[JobRecord]) -> list[Job]:
         return list(pool.map(lambda job: job_with_results_view(services, job), jobs))
 
 
-def batch_view(batch: BatchRecord) -> Batch:
+def batch_view(batch: BatchRecord, price_per_1000_calls: float) -> Batch:
+    calls = batch.usage.calls
     return Batch(
         batch_id=batch.batch_id,
         created_at=batch.created_at,
@@ -97,4 +98,10 @@ def batch_view(batch: BatchRecord) -> Batch:
         total=batch.total,
         counts={status: batch.counts.get(status, 0) for status in JobStatus},
         done=batch.done,
+        usage=BatchUsage(
+            rekognition_calls=calls,
+            rekognition_calls_saved=batch.usage.saved,
+            estimated_cost_usd=round(calls * price_per_1000_calls / 1000, 4),
+            price_per_1000_calls_usd=price_per_1000_calls,
+        ),
     )

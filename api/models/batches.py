@@ -58,6 +58,19 @@ StatusCounts = Annotated[
 ]
 
 
+class BatchUsage(ApiModel):
+    """What the batch's finished jobs cost in Rekognition calls, and what reusing stored answers saved."""
+
+    rekognition_calls: Annotated[int, Field(description="Detect* calls paid for (one per image and feature).")]
+    rekognition_calls_saved: Annotated[
+        int, Field(description="Answers reused instead of paid for: duplicate images, retries after a crash.")
+    ]
+    estimated_cost_usd: Annotated[
+        float, Field(description="rekognitionCalls x pricePer1000CallsUsd / 1000: an estimate, before volume tiers.")
+    ]
+    price_per_1000_calls_usd: Annotated[float, Field(description="The price the estimate uses (a deployment setting).")]
+
+
 class Batch(ApiModel):
     model_config = ConfigDict(
         json_schema_extra={
@@ -76,6 +89,12 @@ class Batch(ApiModel):
                         "FAILED": 0,
                     },
                     "done": False,
+                    "usage": {
+                        "rekognitionCalls": 1,
+                        "rekognitionCallsSaved": 0,
+                        "estimatedCostUsd": 0.001,
+                        "pricePer1000CallsUsd": 1.0,
+                    },
                 }
             ]
         }
@@ -87,6 +106,7 @@ class Batch(ApiModel):
     total: int
     counts: StatusCounts
     done: Annotated[bool, Field(description="Every job has reached SUCCEEDED, PARTIAL or FAILED.")]
+    usage: BatchUsage
 
 
 class BatchPage(ApiModel):

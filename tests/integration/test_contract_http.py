@@ -61,3 +61,15 @@ def test_an_expired_result_reads_cleanly(api: ApiClient, stack: object) -> None:
 
     assert answer.status_code == 200
     assert answer.json()["status"] == "SUCCEEDED" and answer.json()["resultsExpired"] is True
+
+
+def test_a_batch_reports_the_calls_it_paid_for_and_those_reuse_saved(api: ApiClient) -> None:
+    image = photo_like(seed=73)
+    first, _ = api.analyze([("cat.jpg", image)], features=["LABELS", "TEXT"])
+    again, _ = api.analyze([("same-cat.jpg", image)], features=["LABELS", "TEXT"])
+
+    paid, reused = api.batch(first)["usage"], api.batch(again)["usage"]
+
+    assert (paid["rekognitionCalls"], paid["rekognitionCallsSaved"]) == (2, 0)
+    assert (reused["rekognitionCalls"], reused["rekognitionCallsSaved"]) == (0, 2)
+    assert paid["estimatedCostUsd"] == 2 * paid["pricePer1000CallsUsd"] / 1000

@@ -13,7 +13,7 @@ from imagejobs import records
 from imagejobs.errors import TransientError
 from imagejobs.messages import JobMessage
 from imagejobs.model import JobStatus
-from imagejobs.records import AttributeMap, BatchRecord, JobRecord
+from imagejobs.records import AttributeMap, BatchRecord, JobRecord, Usage
 from imagejobs.store import StaleCancellationError, StaleRecordError
 
 
@@ -81,7 +81,10 @@ class FakeRepository:
             counts = dict(batch.counts)
             counts[before.status] = counts.get(before.status, 0) - 1
             counts[after.status] = counts.get(after.status, 0) + 1
-            self.batches[after.batch_id] = replace(batch, counts=counts)
+            usage = batch.usage
+            if after.status.is_terminal and after.usage is not None and before.usage is None:
+                usage = Usage(usage.calls + after.usage.calls, usage.saved + after.usage.saved)
+            self.batches[after.batch_id] = replace(batch, counts=counts, usage=usage)
             moved.append(after)
         return moved
 

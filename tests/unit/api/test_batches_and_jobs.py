@@ -8,6 +8,7 @@ from typing import Any
 
 from imagejobs import keys
 from imagejobs.model import JobStatus
+from imagejobs.records import Usage
 from tests.unit.api.conftest import Api
 
 SLOT = {"filename": "a.jpg", "contentType": "image/jpeg", "size": 1000}
@@ -161,3 +162,20 @@ def test_a_submit_body_that_is_not_an_object_is_400(api: Api) -> None:
     for raw in (b"[null, null]", b"null", b"5"):
         answer = api.request("POST", f"/batches/{created['batchId']}/submit", raw=raw)
         assert answer.status == 400, raw
+
+
+def test_the_batch_view_reports_rekognition_calls_made_and_saved_and_an_estimated_cost(make_api: Any) -> None:
+    api = make_api(rekognition_price_per_1000_calls=1.2)
+    created = api.create(count=3)
+    for slot, usage in zip(created["jobs"], [Usage(calls=2), Usage(calls=0, saved=2), Usage(calls=2)], strict=True):
+        job = api.repository.jobs[slot["jobId"]]
+        api.repository.transition(job, job.moved_to(JobStatus.SUCCEEDED, "2026-11-27T12:00:00.000Z", usage=usage))
+
+    usage = api.request("GET", f"/batches/{created['batchId']}").json()["usage"]
+
+    assert usage == {
+        "rekognitionCalls": 4,
+        "rekognitionCallsSaved": 2,
+        "estimatedCostUsd": 0.0048,
+        "pricePer1000CallsUsd": 1.2,
+    }

@@ -128,3 +128,18 @@ def test_a_shared_transaction_refuses_mixed_moves() -> None:
             "t",
             [(a, replace(a, status=JobStatus.FAILED, version=1)), (b, replace(b, status=JobStatus.FAILED, version=1))],
         )
+
+
+def test_a_finishing_transition_moves_the_batch_usage_once() -> None:
+    job = make_job(status=JobStatus.PROCESSING, version=2)
+    done = job.moved_to(JobStatus.SUCCEEDED, "2026-11-27T12:00:00.000Z", usage=records.Usage(calls=3, saved=1))
+    claim = make_job().moved_to(JobStatus.PROCESSING, "2026-11-27T12:00:00.000Z")
+
+    finishing = records.transition_request("t", job, done)["TransactItems"][-1]["Update"]
+    claiming = records.transition_request("t", make_job(), claim)["TransactItems"][-1]["Update"]
+
+    assert "#calls :calls, #saved :saved" in finishing["UpdateExpression"]
+    assert finishing["ExpressionAttributeValues"][":calls"] == {"N": "3"}
+    assert finishing["ExpressionAttributeValues"][":saved"] == {"N": "1"}
+    assert "#calls" not in claiming["UpdateExpression"]
+    assert records.JobRecord.from_item(done.to_item()).usage == records.Usage(calls=3, saved=1)

@@ -12,7 +12,7 @@ from imagejobs import keys
 from imagejobs.errors import ErrorCode, TransientError
 from imagejobs.messages import JobMessage
 from imagejobs.model import Feature, JobStatus
-from imagejobs.records import JobRecord, iso
+from imagejobs.records import JobRecord, Usage, iso
 from imagejobs.store import StaleRecordError
 from tests.unit.worker.conftest import Worker
 from worker.handle_dead_letters import fail_dead_letter
@@ -185,3 +185,14 @@ async def test_a_valid_cached_answer_is_reused(worker: Worker) -> None:
 
 def iso_now() -> str:
     return iso(datetime.now(UTC))
+
+
+async def test_a_finished_job_records_the_calls_it_paid_for_and_those_it_reused(worker: Worker) -> None:
+    first = worker.job(seed=7, features=[Feature.LABELS, Feature.TEXT])
+    await worker.run(worker.record(first))
+    again = replace(worker.job(seed=7), options=first.options)  # the same image and options
+    worker.store.jobs[again.job_id] = again
+    await worker.run(worker.record(again))
+
+    assert worker.store.jobs[first.job_id].usage == Usage(calls=2, saved=0)
+    assert worker.store.jobs[again.job_id].usage == Usage(calls=0, saved=2)
