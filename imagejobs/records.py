@@ -206,6 +206,10 @@ class BatchRecord:
     next_seq: int = 0
     # Set on batches made by a request with an Idempotency-Key: the digest of that request.
     request_digest: str | None = None
+    name: str | None = None
+    tags: tuple[str, ...] = ()
+    # When a job of the batch last reached a terminal status (the batch's finish time once it is done).
+    finished_at: str | None = None
 
     @property
     def done(self) -> bool:
@@ -227,6 +231,9 @@ class BatchRecord:
             item[count_attribute(status)] = _n(self.counts.get(status, 0))
         if self.request_digest is not None:
             item["requestDigest"] = _s(self.request_digest)
+        item.update(batch_label_attributes(self.name, self.tags))
+        if self.finished_at is not None:
+            item["finishedAt"] = _s(self.finished_at)
         return item
 
     @classmethod
@@ -241,7 +248,22 @@ class BatchRecord:
             counts={s: int(item.get(count_attribute(s), {"N": "0"})["N"]) for s in JobStatus},
             next_seq=int(item.get("nextSeq", {"N": "0"})["N"]),
             request_digest=item["requestDigest"]["S"] if "requestDigest" in item else None,
+            name=item["name"]["S"] if "name" in item else None,
+            tags=tuple(sorted(item["tags"]["SS"])) if "tags" in item else (),
+            finished_at=item["finishedAt"]["S"] if "finishedAt" in item else None,
         )
+
+
+def batch_label_attributes(name: str | None, tags: tuple[str, ...]) -> AttributeMap:
+    """A batch's name and tags as stored: `nameLower` and the `tags` string set are what list filters
+    match (a string set cannot be empty, so no tags is no attribute)."""
+    attributes: AttributeMap = {}
+    if name is not None:
+        attributes["name"] = _s(name)
+        attributes["nameLower"] = _s(name.casefold())
+    if tags:
+        attributes["tags"] = {"SS": sorted(set(tags))}
+    return attributes
 
 
 # ---- requests -------------------------------------------------------------------------------------------
@@ -334,20 +356,19 @@ def transitions_request(table: str, pairs: list[tuple[JobRecord, JobRecord]]) ->
     [(batch_id, from_status, to_status)] = moves
     items = [_conditional_put(table, before, after) for before, after in pairs]
     if from_status != to_status:
-        items.append(
-            {
-                "Update": {
-                    "TableName": table,
-                    "Key": batch_key(batch_id),
-                    "UpdateExpression": "ADD #from :minus, #to :plus",
-                    "ExpressionAttributeNames": {
-                        "#from": count_attribute(from_status),
-                        "#to": count_attribute(to_status),
-                    },
-                    "ExpressionAttributeValues": {":minus": _n(-len(pairs)), ":plus": _n(len(pairs))},
-                }
-            }
-        )
+        update: AttributeMap = {
+            "TableName": table,
+            "Key": batch_key(batch_id),
+            "UpdateExpression": "ADD #from :minus, #to :plus",
+            "ExpressionAttributeNames": {"#from": count_attribute(from_status), "#to": count_attribute(to_status)},
+            "ExpressionAttributeValues": {":minus": _n(-len(pairs)), ":plus": _n(len(pairs))},
+        }
+        if to_status.is_terminal:
+            # The batch's finish time once it is done: set by whichever job finishes last, at no extra write.
+            update["UpdateExpression"] += " SET #finished = :finished"
+            update["ExpressionAttributeNames"]["#finished"] = "finishedAt"
+            update["ExpressionAttributeValues"][":finished"] = _s(max(after.updated_at for _, after in pairs))
+        items.append({"Update": update})
     return {"TransactItems": items}
 
 
@@ -400,3 +421,83 @@ def batches_of_owner_query(table: str, owner: str, limit: int, start_key: Attrib
     if start_key:
         query["ExclusiveStartKey"] = start_key
     return query
+
+
+UNCHANGED: Any = object()
+
+
+def update_batch_labels_request(
+    table: str, batch_id: str, name: str | None = UNCHANGED, tags: tuple[str, ...] = UNCHANGED
+) -> AttributeMap:
+    """Rename and re-tag a batch (`None` removes the name, `()` the tags); the answer holds the new batch."""
+    sets: list[str] = []
+    removes: list[str] = []
+    values: AttributeMap = {}
+    names: dict[str, str] = {}
+    if name is not UNCHANGED:
+        names.update({"#name": "name", "#lower": "nameLower"})
+        if name is None:
+            removes += ["#name", "#lower"]
+        else:
+            sets += ["#name = :name", "#lower = :lower"]
+            values.update({":name": _s(name), ":lower": _s(name.casefold())})
+    if tags is not UNCHANGED:
+        names["#tags"] = "tags"
+        if tags:
+            sets.append("#tags = :tags")
+            values[":tags"] = {"SS": sorted(set(tags))}
+        else:
+            removes.append("#tags")
+    expression = " ".join(
+        part for part in (f"SET {', '.join(sets)}" if sets else "", f"REMOVE {', '.join(removes)}" if removes else "")
+    )
+    request: AttributeMap = {
+        "TableName": table,
+        "Key": batch_key(batch_id),
+        "UpdateExpression": expression or "SET #pk = #pk",
+        "ConditionExpression": "attribute_exists(pk)",
+        "ExpressionAttributeNames": names or {"#pk": "pk"},
+        "ReturnValues": "ALL_NEW",
+    }
+    if values:
+        request["ExpressionAttributeValues"] = values
+    return request
+
+
+def delete_job_request(table: str, job: JobRecord) -> AttributeMap:
+    """Remove a job, only if it is still exactly `job` (a worker may have claimed it meanwhile), and take
+    it out of its batch's total and status counter in the same transaction."""
+    return {
+        "TransactItems": [
+            {
+                "Delete": {
+                    "TableName": table,
+                    "Key": job_key(job.job_id),
+                    "ConditionExpression": "#status = :status AND #version = :version",
+                    "ExpressionAttributeNames": {"#status": "status", "#version": "version"},
+                    "ExpressionAttributeValues": {":status": _s(job.status.value), ":version": _n(job.version)},
+                }
+            },
+            {
+                "Update": {
+                    "TableName": table,
+                    "Key": batch_key(job.batch_id),
+                    "UpdateExpression": "ADD #total :minus, #count :minus",
+                    "ConditionExpression": "attribute_exists(pk)",
+                    "ExpressionAttributeNames": {"#total": "total", "#count": count_attribute(job.status)},
+                    "ExpressionAttributeValues": {":minus": _n(-1)},
+                }
+            },
+        ]
+    }
+
+
+def delete_batch_request(table: str, batch_id: str) -> AttributeMap:
+    """Remove a batch once it holds no job (an image added meanwhile keeps it, to be deleted in turn)."""
+    return {
+        "TableName": table,
+        "Key": batch_key(batch_id),
+        "ConditionExpression": "attribute_not_exists(pk) OR #total <= :zero",
+        "ExpressionAttributeNames": {"#total": "total"},
+        "ExpressionAttributeValues": {":zero": _n(0)},
+    }

@@ -44,6 +44,10 @@ class ApiSettings(StoreSettings):
     # Per-caller quotas (docs/operations.md): the first line of cost defence.
     quota_images_per_day: Annotated[int, Field(ge=1, le=10_000_000)] = 10_000
     quota_jobs_per_batch: Annotated[int, Field(ge=1, le=10_000_000)] = 50_000
+    # Deletions too large to finish within the request go on in the background, through this queue.
+    deletions_queue_url: Annotated[str, Field(min_length=8)]
+    # Jobs a DELETE removes while the caller waits; a larger batch answers 202 and goes on in the background.
+    inline_deletion_jobs: Annotated[int, Field(ge=1, le=200)] = 20
 
 
 class WorkerSettings(StoreSettings):

@@ -8,10 +8,10 @@ import boto3
 from botocore.config import Config
 
 from api.adapters.objects import ObjectStore
-from api.adapters.queue import JobQueue
+from api.adapters.queue import DeletionQueue, JobQueue
 from api.logic.services import Services
 from api.settings import get_settings
-from imagejobs.store import JobStore
+from imagejobs.index_store import LibraryStore
 
 _CONFIG = Config(
     retries={"mode": "adaptive", "max_attempts": 5},
@@ -25,11 +25,15 @@ _CONFIG = Config(
 def get_services() -> Services:
     settings = get_settings()
     session = boto3.session.Session()
+    store = LibraryStore(session.client("dynamodb", config=_CONFIG), settings.table_name)
+    sqs = session.client("sqs", config=_CONFIG)
     return Services(
         settings=settings,
-        store=JobStore(session.client("dynamodb", config=_CONFIG), settings.table_name),
+        store=store,
         objects=ObjectStore(
             session.client("s3", config=_CONFIG.merge(Config(signature_version="s3v4"))), settings.bucket_name
         ),
-        queue=JobQueue(session.client("sqs", config=_CONFIG), settings.queue_url),
+        queue=JobQueue(sqs, settings.queue_url),
+        library=store,
+        deletions=DeletionQueue(sqs, settings.deletions_queue_url),
     )

@@ -143,6 +143,8 @@ def create_batch(
     images: list[ImageSlot],
     options: AnalysisOptions,
     idempotency_key: str | None = None,
+    name: str | None = None,
+    tags: tuple[str, ...] = (),
 ) -> BatchCreated:
     """A batch with one upload slot per image. With an Idempotency-Key, repeating the request (say after
     a lost answer) returns the same batch and jobs with fresh upload forms instead of new ones."""
@@ -150,7 +152,9 @@ def create_batch(
     if (full := quotas.batch_full(services, 0, len(images))) is not None:
         raise full
     now = services.clock()
-    digest = request_digest("create", owner, idempotency_key, _slots_digest(images), options.to_json())
+    tags = tuple(dict.fromkeys(tags))
+    labels = [name, list(tags)] if name is not None or tags else []  # no change to the digests of older requests
+    digest = request_digest("create", owner, idempotency_key, _slots_digest(images), options.to_json(), *labels)
     batch = BatchRecord(
         batch_id=keys.replayable_id("b", owner, idempotency_key) if idempotency_key else keys.new_batch_id(),
         owner=owner,
@@ -159,6 +163,8 @@ def create_batch(
         expires_at=int((now + timedelta(days=services.settings.retention_days)).timestamp()),
         next_seq=len(images),
         request_digest=digest if idempotency_key else None,
+        name=name,
+        tags=tags,
     )
     job_ids = _job_ids(len(images), (batch.batch_id, idempotency_key) if idempotency_key else None)
     existing = services.store.get_batch(batch.batch_id) if idempotency_key else None

@@ -97,4 +97,7 @@ def batch_view(batch: BatchRecord) -> Batch:
         total=batch.total,
         counts={status: batch.counts.get(status, 0) for status in JobStatus},
         done=batch.done,
+        name=batch.name,
+        tags=list(batch.tags),
+        finished_at=batch.finished_at if batch.done else None,
     )

@@ -1,0 +1,245 @@
+"""Deleting for real: a job, a batch, or everything a caller owns.
+
+What goes, per job: the original upload, everything under its derived prefix (normalized image, results:
+listed, not assumed), its analytics record, its index items and counters, the cached Rekognition answers
+no other job of the caller still uses, then the job record itself (last: it is what lets an interrupted
+deletion find the rest). A batch then loses its counters and record; an account, every batch, its counters
+and every cached answer under its prefix.
+
+A DELETE removes up to `inline_deletion_jobs` jobs while the caller waits (200 `COMPLETED`); anything larger
+goes on in the background (202, then `GET /deletions/{id}`), a bounded number of jobs per run, through the
+deletions queue. Every step is idempotent and the deletion's id is derived from what it deletes, so a
+repeated DELETE or a repeated queue message only finds less to do. A job being analysed right now is waited
+for (its worker would write results after we removed them), never deleted under it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from api.errors import NotFoundError
+from api.logic.batches import owned_batch
+from api.logic.jobs import owned_job
+from api.logic.services import Services
+from api.models.deletions import Deleted, Deletion
+from imagejobs import index, keys
+from imagejobs.deletions import (
+    DELETION_RECORD_SECONDS,
+    DeletionRecord,
+    DeletionScope,
+    DeletionStatus,
+    Progress,
+    deletion_id,
+)
+from imagejobs.detect_requests import cache_keys
+from imagejobs.errors import ImgrecError
+from imagejobs.model import JobStatus
+from imagejobs.observability import logger, metrics
+from imagejobs.records import JobRecord, iso
+from imagejobs.store import StaleRecordError
+
+# A run that found a job being analysed comes back this much later.
+BUSY_RETRY_SECONDS = 30
+# Jobs one background run removes before it hands over to the next message (keeps runs short).
+BACKGROUND_JOBS_PER_RUN = 200
+
+
+class DeletionBusyError(ImgrecError):
+    """A job of the target is being analysed: the deletion goes on once it has finished."""
+
+
+@dataclass
+class Budget:
+    jobs: int
+    done: Progress = field(default_factory=Progress)
+
+    @property
+    def spent(self) -> bool:
+        return self.jobs <= 0
+
+
+def view(record: DeletionRecord) -> Deletion:
+    return Deletion(
+        deletion_id=record.deletion_id,
+        status=record.status,
+        scope=record.scope,
+        target=record.target,
+        created_at=record.created_at,
+        updated_at=record.updated_at,
+        completed_at=record.completed_at,
+        deleted=Deleted(jobs=record.deleted.jobs, batches=record.deleted.batches, objects=record.deleted.objects),
+    )
+
+
+def _expires(services: Services) -> int:
+    return int((services.clock() + timedelta(seconds=DELETION_RECORD_SECONDS)).timestamp())
+
+
+def start(services: Services, owner: str, scope: DeletionScope, target: str | None = None) -> Deletion:
+    """Start deleting (or answer the deletion already under way, or already done for a gone target)."""
+    identifier = deletion_id(owner, scope, target)
+    existing = services.library.get_deletion(identifier)
+    if scope is not DeletionScope.ACCOUNT and not _target_exists(services, owner, scope, target or ""):
+        if existing is not None and existing.owner == owner:
+            return view(existing)  # deleted already: the same answer again
+        raise NotFoundError(f"no {scope.value.lower()} {(target or '')[:80]!r}")
+    if existing is not None and existing.status is not DeletionStatus.COMPLETED:
+        services.deletions.send(identifier)  # in case the run that started it never handed over
+        return view(existing)
+    now = iso(services.clock())
+    record = DeletionRecord(
+        deletion_id=identifier,
+        owner=owner,
+        scope=scope,
+        target=target,
+        status=DeletionStatus.PENDING,
+        created_at=now,
+        updated_at=now,
+        expires_at=_expires(services),
+    )
+    services.library.start_deletion(record)
+    logger.info("deletion started", deletion_id=identifier, scope=scope.value)
+    outcome = run(services, identifier, services.settings.inline_deletion_jobs)
+    if outcome.record.status is not DeletionStatus.COMPLETED:
+        services.deletions.send(identifier, BUSY_RETRY_SECONDS if outcome.waiting else 0)
+    return view(outcome.record)
+
+
+def _target_exists(services: Services, owner: str, scope: DeletionScope, target: str) -> bool:
+    try:
+        if scope is DeletionScope.JOB:
+            owned_job(services, owner, target)
+        else:
+            owned_batch(services, owner, target)
+    except NotFoundError:
+        return False
+    return True
+
+
+def get(services: Services, owner: str, identifier: str) -> Deletion:
+    record = services.library.get_deletion(identifier) if keys.is_valid_deletion_id(identifier) else None
+    if record is None or record.owner != owner:
+        raise NotFoundError(f"no deletion {identifier[:80]!r}")
+    return view(record)
+
+
+@dataclass(frozen=True)
+class RunOutcome:
+    record: DeletionRecord
+    # A job of the target was being analysed: go on later rather than at once.
+    waiting: bool = False
+
+
+def run(services: Services, identifier: str, job_budget: int) -> RunOutcome:
+    """Go on with a deletion for up to `job_budget` jobs; the record says whether it is COMPLETED."""
+    record = services.library.get_deletion(identifier)
+    if record is None:
+        raise NotFoundError(f"no deletion {identifier!r}")
+    if record.status is DeletionStatus.COMPLETED:
+        return RunOutcome(record)
+    budget = Budget(jobs=job_budget)
+    waiting = False
+    try:
+        finished = _delete(services, record, budget)
+    except DeletionBusyError as busy:
+        logger.info("deletion waits for a job being analysed", deletion_id=identifier, reason=str(busy))
+        finished, waiting = False, True
+    status = DeletionStatus.COMPLETED if finished else DeletionStatus.IN_PROGRESS
+    updated = services.library.record_progress(
+        identifier, budget.done, status, iso(services.clock()), _expires(services)
+    )
+    if finished:
+        metrics.add_metric(name="DeletionsCompleted", unit="Count", value=1)
+        logger.info("deletion completed", deletion_id=identifier, jobs=updated.deleted.jobs)
+    return RunOutcome(updated, waiting)
+
+
+def _delete(services: Services, record: DeletionRecord, budget: Budget) -> bool:
+    if record.scope is DeletionScope.JOB:
+        job = services.store.get_job(record.target or "")
+        if job is not None and job.owner == record.owner:
+            delete_job(services, job, budget)
+        return True
+    if record.scope is DeletionScope.BATCH:
+        return _delete_batch(services, record.owner, record.target or "", budget)
+    return _delete_account(services, record.owner, budget)
+
+
+def _in_flight(services: Services, job: JobRecord) -> bool:
+    return job.status is JobStatus.PROCESSING and (job.lease_until or 0) > services.clock().timestamp()
+
+
+def _cache_keys_to_remove(services: Services, job: JobRecord, card: index.IndexedImage | None) -> list[str]:
+    sha256 = card.sha256 if card else ((job.image or {}).get("normalization") or {}).get("sha256")
+    if not sha256:
+        return []
+    mine = set(cache_keys(job.owner, sha256, job.options)) | set(card.cache_keys if card else ())
+    users = services.library.image_users(job.owner, sha256)
+    still_used = set().union(*(used for other, used in users.items() if other != job.job_id))
+    return sorted(mine - still_used)
+
+
+def delete_job(services: Services, job: JobRecord, budget: Budget) -> None:
+    """Everything of one job, the record last. Raises DeletionBusyError while it is being analysed."""
+    if _in_flight(services, job):
+        raise DeletionBusyError(f"job {job.job_id} is being analysed")
+    card = services.library.get_card(job.job_id)
+    objects = [keys.upload_key(job.batch_id, job.job_id)]
+    objects += services.objects.list_keys(keys.job_derived_prefix(job.batch_id, job.job_id))
+    if job.status.is_terminal:
+        objects.append(keys.analytics_key(job.updated_at[:10], job.job_id))
+    objects += _cache_keys_to_remove(services, job, card)
+    services.library.unindex_job(job.job_id, job.owner)
+    removed = services.objects.delete(sorted(set(objects)))
+    try:
+        services.library.delete_job(job)
+    except StaleRecordError as error:
+        current = services.store.get_job(job.job_id)
+        if current is not None:  # claimed by a worker meanwhile: its results would land after ours went
+            raise DeletionBusyError(f"job {job.job_id} changed while being deleted") from error
+    budget.jobs -= 1
+    budget.done = budget.done + Progress(jobs=1, objects=removed)
+
+
+def _delete_batch(services: Services, owner: str, batch_id: str, budget: Budget) -> bool:
+    """Jobs until the budget is spent; the batch's counters and record once it holds none."""
+    while not budget.spent:
+        batch = services.store.get_batch(batch_id)
+        if batch is None or batch.owner != owner:
+            return True
+        listed, _ = services.store.list_jobs(batch_id, min(100, budget.jobs))
+        before = budget.jobs
+        for listed_job in listed:
+            job = services.store.get_job(listed_job.job_id)  # the index may lag: act on the record itself
+            if job is not None:
+                delete_job(services, job, budget)
+        remaining = services.store.get_batch(batch_id)
+        if remaining is None:
+            return True
+        if remaining.total <= 0 or budget.jobs == before:
+            if remaining.total > 0:
+                return False  # jobs the batch index does not show yet: the next run finds them
+            services.library.delete_stats(index.batch_scope(batch_id))
+            if services.library.delete_batch(batch_id):
+                budget.done = budget.done + Progress(batches=1)
+                return True
+    return False
+
+
+def _delete_account(services: Services, owner: str, budget: Budget) -> bool:
+    handled: set[str] = set()
+    while True:
+        batches, _ = services.store.list_batches(owner, 20)
+        fresh = [batch for batch in batches if batch.batch_id not in handled]
+        if not fresh:
+            break  # none left (a batch listed again is one the owner index has not dropped yet)
+        for batch in fresh:
+            if not _delete_batch(services, owner, batch.batch_id, budget):
+                return False
+            handled.add(batch.batch_id)
+    services.library.delete_stats(index.owner_scope(owner))
+    leftovers = services.objects.list_keys(keys.owner_cache_prefix(owner))
+    removed = services.objects.delete(leftovers)
+    budget.done = budget.done + Progress(objects=removed)
+    return True
