@@ -282,6 +282,31 @@ def _counted_names(image: IndexedImage) -> list[tuple[str, str]]:
     return [(kind, display) for (kind, _), display in names.items()]
 
 
+def counter_sk(kind: str, name: str) -> str:
+    return f"{kind}#{normalize(name)}"
+
+
+def counter_keys(image: IndexedImage) -> list[AttributeMap]:
+    """The per-name counters an image moves, in both scopes (what a removal checks for zeros)."""
+    scopes = (owner_scope(image.owner), batch_scope(image.batch_id))
+    return [
+        {"pk": _s(stats_pk(scope)), "sk": _s(counter_sk(kind, display))}
+        for kind, display in _counted_names(image)
+        for scope in scopes
+    ]
+
+
+def drop_zero_counter_request(table: str, key: AttributeMap) -> AttributeMap:
+    """A name's counter once no image has it: its name alone would still tell what was there."""
+    return {
+        "TableName": table,
+        "Key": key,
+        "ConditionExpression": "#images <= :zero",
+        "ExpressionAttributeNames": {"#images": "images"},
+        "ExpressionAttributeValues": {":zero": _n(0)},
+    }
+
+
 def _chunks(image: IndexedImage) -> list[list[tuple[str, str]]]:
     names = _counted_names(image)
     first, rest = names[:_NAMES_PER_TRANSACTION], names[_NAMES_PER_TRANSACTION:]
@@ -289,14 +314,23 @@ def _chunks(image: IndexedImage) -> list[list[tuple[str, str]]]:
     return [first] + [rest[i : i + step] for i in range(0, len(rest), step)]
 
 
-def _counter_update(table: str, scope: str, sk: str, adds: dict[str, int], display: str | None) -> AttributeMap:
+def _counter_update(
+    table: str, scope: str, sk: str, adds: dict[str, int], display: str | None, expires_at: int | None
+) -> AttributeMap:
     names = {f"#a{i}": name for i, name in enumerate(adds)}
     values = {f":a{i}": _n(value) for i, value in enumerate(adds.values())}
-    expression = "ADD " + ", ".join(f"#a{i} :a{i}" for i in range(len(adds)))
+    sets = []
     if display is not None:
         names["#name"] = "name"
         values[":name"] = _s(display)
-        expression = "SET #name = :name " + expression
+        sets.append("#name = :name")
+    if expires_at is not None:  # a batch's counters expire with it; a caller's stay while it has images
+        names["#expires"] = "expiresAt"
+        values[":expires"] = _n(expires_at)
+        sets.append("#expires = :expires")
+    expression = "ADD " + ", ".join(f"#a{i} :a{i}" for i in range(len(adds)))
+    if sets:
+        expression = f"SET {', '.join(sets)} {expression}"
     return {
         "Update": {
             "TableName": table,
@@ -336,16 +370,19 @@ def counter_transactions(table: str, image: IndexedImage, count: bool) -> list[A
     repeated delivery fails the marker's condition and moves nothing. The first one puts (or deletes) the
     card itself. Un-count them in reverse order, so the card, which names what was counted, goes last."""
     sign = 1 if count else -1
-    scopes = (owner_scope(image.owner), batch_scope(image.batch_id))
+    expiry = image.expires_at + INDEX_GRACE_SECONDS
+    scopes = ((owner_scope(image.owner), None), (batch_scope(image.batch_id), expiry))
     requests = []
     for index, names in enumerate(_chunks(image)):
         items = [_marker(table, image, index, count)]
         if index == 0:
             adds = {name: sign * value for name, value in totals(image).items()}
-            items += [_counter_update(table, scope, TOTALS_SK, adds, None) for scope in scopes]
+            items += [_counter_update(table, scope, TOTALS_SK, adds, None, expires) for scope, expires in scopes]
         for kind, display in names:
-            sk = f"{kind}#{normalize(display)}"
-            items += [_counter_update(table, scope, sk, {"images": sign}, display) for scope in scopes]
+            sk = counter_sk(kind, display)
+            items += [
+                _counter_update(table, scope, sk, {"images": sign}, display, expires) for scope, expires in scopes
+            ]
         requests.append({"TransactItems": items})
     return requests if count else list(reversed(requests))
 

@@ -105,6 +105,7 @@ class LibraryStore(JobStore):
                     self._call("transact_write_items", transaction)
                 except StaleRecordError:
                     continue  # un-counted by an earlier attempt
+            self._drop_zero_counters(card)
         keys_ = [
             {"pk": item["pk"], "sk": item["sk"]}
             for item in self._query_all(index.partition_query_request(self._table, f"JOB#{job_id}", None))
@@ -113,6 +114,17 @@ class LibraryStore(JobStore):
         if keys_:
             self.delete_keys(keys_)
         return len(keys_)
+
+    def _drop_zero_counters(self, card: IndexedImage) -> None:
+        """Remove the counters of names no image has any more (read first: most still count others)."""
+        for item in self._get_many(index.counter_keys(card)):
+            if int(item.get("images", {"N": "0"})["N"]) <= 0:
+                try:
+                    self._call(
+                        "delete_item", index.drop_zero_counter_request(self._table, {k: item[k] for k in ("pk", "sk")})
+                    )
+                except StaleRecordError:
+                    continue  # counted again meanwhile: it stays
 
     def query_terms(
         self, query: TermQuery, limit: int, start_key: AttributeMap | None

@@ -124,7 +124,11 @@ class EmbeddedStack:
         )
         _reset_cached_settings()
 
+    def reset_settings(self) -> None:
+        _reset_cached_settings()
+
     def _start_pollers(self) -> None:
+        from local_stack import library_services
         from worker.handle_dead_letters import lambda_handler as dead_letter_handler
         from worker.handle_jobs import lambda_handler as worker_handler
 
@@ -145,6 +149,7 @@ class EmbeddedStack:
                 maximum_concurrency=1,
                 on_error=self.invocation_errors.append,
             ).start(),
+            *library_services.start(self),
         ]
 
     def stop(self) -> None:

@@ -58,6 +58,7 @@ def provision_table(dynamodb: Any, spec: StackSpec, table_name: str) -> None:
                 }
                 for index in table.indexes
             ],
+            StreamSpecification={"StreamEnabled": True, "StreamViewType": table.stream_view_type},
         )
     except ClientError as error:
         if error.response["Error"]["Code"] != "ResourceInUseException":

@@ -53,6 +53,9 @@ def analytics_record(job: JobRecord, image: IndexedImage | None) -> dict[str, An
         "created_at": job.created_at,
         "finished_at": job.updated_at,
         "features": [feature.value for feature in job.options.features],
+        # Names as plain arrays too: UNNEST of an array of strings reads the same in Athena and DuckDB.
+        "label_names": [n for n, _ in image.labels] if image else [],
+        "moderation_names": [n for n, _ in image.moderation] if image else [],
         "labels": [{"name": n, "confidence": c} for n, c in image.labels] if image else [],
         "moderation": [{"name": n, "confidence": c} for n, c in image.moderation] if image else [],
         "face_count": image.face_count if image else None,
