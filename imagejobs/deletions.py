@@ -111,6 +111,22 @@ def start_deletion_request(table: str, record: DeletionRecord) -> AttributeMap:
     }
 
 
+def claim_request(table: str, deletion_id_: str, now: int, until: int) -> AttributeMap:
+    """One run at a time: a run holds the deletion until `until` (or until it records its progress)."""
+    return {
+        "TableName": table,
+        "Key": deletion_key(deletion_id_),
+        "UpdateExpression": "SET #until = :until",
+        "ConditionExpression": "#status <> :done AND (attribute_not_exists(#until) OR #until < :now)",
+        "ExpressionAttributeNames": {"#until": "runUntil", "#status": "status"},
+        "ExpressionAttributeValues": {
+            ":until": {"N": str(until)},
+            ":now": {"N": str(now)},
+            ":done": {"S": DeletionStatus.COMPLETED.value},
+        },
+    }
+
+
 def progress_request(
     table: str, deletion_id_: str, done: Progress, status: DeletionStatus, at: str, expires_at: int
 ) -> AttributeMap:
@@ -128,9 +144,11 @@ def progress_request(
     return {
         "TableName": table,
         "Key": deletion_key(deletion_id_),
-        "UpdateExpression": expression + " ADD jobsDeleted :jobs, batchesDeleted :batches, objectsDeleted :objects",
-        "ConditionExpression": "attribute_exists(pk)",
+        "UpdateExpression": expression
+        + " REMOVE runUntil ADD jobsDeleted :jobs, batchesDeleted :batches, objectsDeleted :objects",
+        # A run that overlapped another (a repeated message) never reopens or recounts a finished deletion.
+        "ConditionExpression": "attribute_exists(pk) AND #status <> :done",
         "ExpressionAttributeNames": {"#status": "status"},
-        "ExpressionAttributeValues": values,
+        "ExpressionAttributeValues": {**values, ":done": {"S": DeletionStatus.COMPLETED.value}},
         "ReturnValues": "ALL_NEW",
     }

@@ -227,12 +227,27 @@ class LibraryStore(JobStore):
             raise
         return record
 
+    def claim_deletion(self, deletion_id: str, now: int, until: int) -> bool:
+        """True when this run may go on with the deletion (no other run holds it, and it is not done)."""
+        try:
+            self._call("update_item", deletions.claim_request(self._table, deletion_id, now, until))
+        except StaleRecordError:
+            return False
+        return True
+
     def record_progress(
         self, deletion_id: str, done: Progress, status: DeletionStatus, at: str, expires_at: int
     ) -> DeletionRecord:
-        answer = self._call(
-            "update_item", deletions.progress_request(self._table, deletion_id, done, status, at, expires_at)
-        )
+        """Add a run's progress; a deletion another run already completed is answered as it stands."""
+        try:
+            answer = self._call(
+                "update_item", deletions.progress_request(self._table, deletion_id, done, status, at, expires_at)
+            )
+        except StaleRecordError:
+            finished = self.get_deletion(deletion_id)
+            if finished is None:
+                raise
+            return finished
         return DeletionRecord.from_item(answer["Attributes"])
 
 

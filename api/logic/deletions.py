@@ -45,6 +45,8 @@ BUSY_RETRY_SECONDS = 30
 # Jobs one background run removes before it hands over to the next message (keeps runs short).
 BACKGROUND_JOBS_PER_RUN = 200
 DELETION_CONCURRENCY = 8
+# How long one run holds a deletion at most (the deletion function's timeout).
+RUN_LEASE_SECONDS = 300
 
 
 class DeletionBusyError(ImgrecError):
@@ -140,6 +142,11 @@ def run(services: Services, identifier: str, job_budget: int) -> RunOutcome:
         raise NotFoundError(f"no deletion {identifier!r}")
     if record.status is DeletionStatus.COMPLETED:
         return RunOutcome(record)
+    now = int(services.clock().timestamp())
+    if not services.library.claim_deletion(identifier, now, now + RUN_LEASE_SECONDS):
+        # Another run is at it (a repeated DELETE or message): come back later, unless it finished.
+        current = services.library.get_deletion(identifier) or record
+        return RunOutcome(current, waiting=current.status is not DeletionStatus.COMPLETED)
     budget = Budget(jobs=job_budget)
     waiting = False
     try:
@@ -200,6 +207,7 @@ def delete_job(services: Services, job: JobRecord) -> Progress:
         current = services.store.get_job(job.job_id)
         if current is not None:  # claimed by a worker meanwhile: its results would land after ours went
             raise DeletionBusyError(f"job {job.job_id} changed while being deleted") from error
+        return Progress()  # an overlapping run removed it first and counted it
     return Progress(jobs=1, objects=removed)
 
 

@@ -197,6 +197,7 @@ class FakeLibrary:
     repository: FakeRepository
     items: dict[tuple[str, str], AttributeMap] = field(default_factory=dict)
     deletions: dict[str, DeletionRecord] = field(default_factory=dict)
+    claims: dict[str, int] = field(default_factory=dict)
 
     def index_image(self, image: IndexedImage) -> None:
         """What the indexer does (imagejobs.index_store.LibraryStore.index_image), for test setup."""
@@ -323,10 +324,20 @@ class FakeLibrary:
         self.deletions[record.deletion_id] = record
         return record
 
+    def claim_deletion(self, deletion_id: str, now: int, until: int) -> bool:
+        record = self.deletions[deletion_id]
+        if record.status is DeletionStatus.COMPLETED or self.claims.get(deletion_id, 0) >= now:
+            return False
+        self.claims[deletion_id] = until
+        return True
+
     def record_progress(
         self, deletion_id: str, done: Progress, status: DeletionStatus, at: str, expires_at: int
     ) -> DeletionRecord:
+        self.claims.pop(deletion_id, None)
         record = self.deletions[deletion_id]
+        if record.status is DeletionStatus.COMPLETED:
+            return record
         updated = replace(
             record,
             deleted=record.deleted + done,
