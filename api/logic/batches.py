@@ -152,7 +152,7 @@ def create_batch(
     if (full := quotas.batch_full(services, 0, len(images))) is not None:
         raise full
     now = services.clock()
-    tags = tuple(dict.fromkeys(tags))
+    tags = tuple(sorted(set(tags)))
     labels = [name, list(tags)] if name is not None or tags else []  # no change to the digests of older requests
     digest = request_digest("create", owner, idempotency_key, _slots_digest(images), options.to_json(), *labels)
     batch = BatchRecord(

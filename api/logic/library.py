@@ -46,7 +46,7 @@ def update_batch(services: Services, owner: str, batch_id: str, body: UpdateBatc
     if "name" in body.model_fields_set:
         changes["name"] = body.name
     if "tags" in body.model_fields_set:
-        changes["tags"] = tuple(dict.fromkeys(body.tags or ()))
+        changes["tags"] = tuple(sorted(set(body.tags or ())))
     if not changes:
         return batch_view(batch)
     updated = services.library.update_batch_labels(batch.batch_id, **changes)

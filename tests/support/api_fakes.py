@@ -84,7 +84,8 @@ class FakeRepository:
             counts = dict(batch.counts)
             counts[before.status] = counts.get(before.status, 0) - 1
             counts[after.status] = counts.get(after.status, 0) + 1
-            self.batches[after.batch_id] = replace(batch, counts=counts)
+            finished = after.updated_at if after.status.is_terminal else batch.finished_at
+            self.batches[after.batch_id] = replace(batch, counts=counts, finished_at=finished)
             moved.append(after)
         return moved
 
