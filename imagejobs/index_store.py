@@ -171,7 +171,8 @@ class LibraryStore(JobStore):
         self, owner: str, limit: int, start_key: AttributeMap | None, name: str | None, tag: str | None
     ) -> tuple[list[BatchRecord], AttributeMap | None, int]:
         request = records.batches_of_owner_query(self._table, owner, limit, start_key)
-        filters, names, values = [], {}, {}
+        # Batches being deleted are gone for the API.
+        filters, names, values = ["attribute_not_exists(#deleting)"], {"#deleting": "deletingSince"}, {}
         if name:
             filters.append("contains(#lower, :name)")
             names["#lower"] = "nameLower"
@@ -180,10 +181,9 @@ class LibraryStore(JobStore):
             filters.append("contains(#tags, :tag)")
             names["#tags"] = "tags"
             values[":tag"] = {"S": tag}
-        if filters:
-            request["FilterExpression"] = " AND ".join(filters)
-            request["ExpressionAttributeNames"] = names
-            request["ExpressionAttributeValues"] = {**request["ExpressionAttributeValues"], **values}
+        request["FilterExpression"] = " AND ".join(filters)
+        request["ExpressionAttributeNames"] = names
+        request["ExpressionAttributeValues"] = {**request["ExpressionAttributeValues"], **values}
         answer = self._call("query", request)
         batches = [BatchRecord.from_item(i) for i in answer.get("Items", [])]
         return batches, answer.get("LastEvaluatedKey"), int(answer.get("ScannedCount", 0))
@@ -201,6 +201,12 @@ class LibraryStore(JobStore):
             # No batch to count it out of (it went first): remove the job alone, still conditionally.
             request = records.delete_job_request(self._table, job)["TransactItems"][0]["Delete"]
             self._call("delete_item", request)
+
+    def mark_batch_deleting(self, batch_id: str, at: str) -> None:
+        try:
+            self._call("update_item", records.mark_batch_deleting_request(self._table, batch_id, at))
+        except StaleRecordError:
+            return  # already gone
 
     def delete_batch(self, batch_id: str) -> bool:
         """Remove the batch record once it holds no job; False when a job was added meanwhile."""

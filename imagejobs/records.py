@@ -210,6 +210,8 @@ class BatchRecord:
     tags: tuple[str, ...] = ()
     # When a job of the batch last reached a terminal status (the batch's finish time once it is done).
     finished_at: str | None = None
+    # Set when its deletion starts: from then on the API answers as if it were gone.
+    deleting_since: str | None = None
 
     @property
     def done(self) -> bool:
@@ -234,6 +236,8 @@ class BatchRecord:
         item.update(batch_label_attributes(self.name, self.tags))
         if self.finished_at is not None:
             item["finishedAt"] = _s(self.finished_at)
+        if self.deleting_since is not None:
+            item["deletingSince"] = _s(self.deleting_since)
         return item
 
     @classmethod
@@ -251,6 +255,7 @@ class BatchRecord:
             name=item["name"]["S"] if "name" in item else None,
             tags=tuple(sorted(item["tags"]["SS"])) if "tags" in item else (),
             finished_at=item["finishedAt"]["S"] if "finishedAt" in item else None,
+            deleting_since=item["deletingSince"]["S"] if "deletingSince" in item else None,
         )
 
 
@@ -500,4 +505,16 @@ def delete_batch_request(table: str, batch_id: str) -> AttributeMap:
         "ConditionExpression": "attribute_not_exists(pk) OR #total <= :zero",
         "ExpressionAttributeNames": {"#total": "total"},
         "ExpressionAttributeValues": {":zero": _n(0)},
+    }
+
+
+def mark_batch_deleting_request(table: str, batch_id: str, at: str) -> AttributeMap:
+    """Hide a batch from the API while its deletion runs (the first mark stands)."""
+    return {
+        "TableName": table,
+        "Key": batch_key(batch_id),
+        "UpdateExpression": "SET #deleting = if_not_exists(#deleting, :at)",
+        "ConditionExpression": "attribute_exists(pk)",
+        "ExpressionAttributeNames": {"#deleting": "deletingSince"},
+        "ExpressionAttributeValues": {":at": _s(at)},
     }

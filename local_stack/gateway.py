@@ -85,6 +85,9 @@ class Gateway:
     handler: Handler
     frontend_dir: Path = FRONTEND_DIR
     extra_health: dict[str, Any] = field(default_factory=dict)
+    # One request at a time, as one Lambda instance runs them: the API's resolver keeps the request it is
+    # answering on itself, so two threads in it at once could answer one request with another's route.
+    _invoke_lock: threading.Lock = field(default_factory=threading.Lock)
 
     def handle_api(
         self, method: str, raw_path: str, headers: dict[str, str], body: bytes
@@ -103,7 +106,8 @@ class Gateway:
                 },
             )
         event = build_event(method, raw_path, headers, body, caller)
-        answer = self.handler(event, LocalLambdaContext(function_name="imgrec-api", timeout_seconds=29))
+        with self._invoke_lock:
+            answer = self.handler(event, LocalLambdaContext(function_name="imgrec-api", timeout_seconds=29))
         status = int(answer.get("statusCode", 502))
         out_headers = {k: v for k, v in (answer.get("headers") or {}).items()}
         for name, values in (answer.get("multiValueHeaders") or {}).items():

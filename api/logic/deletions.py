@@ -19,7 +19,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from api.errors import NotFoundError
+from api.errors import BusyError, NotFoundError
 from api.logic.batches import owned_batch
 from api.logic.jobs import owned_job
 from api.logic.services import Services
@@ -91,6 +91,11 @@ def start(services: Services, owner: str, scope: DeletionScope, target: str | No
     if existing is not None and existing.status is not DeletionStatus.COMPLETED:
         services.deletions.send(identifier)  # in case the run that started it never handed over
         return view(existing)
+    if scope is DeletionScope.JOB:
+        job = owned_job(services, owner, target or "")
+        if _in_flight(services, job):
+            wait = int((job.lease_until or 0) - services.clock().timestamp()) + 1
+            raise BusyError("the job is being analysed; delete it once it has finished", retry_after_seconds=wait)
     now = iso(services.clock())
     record = DeletionRecord(
         deletion_id=identifier,
@@ -103,6 +108,8 @@ def start(services: Services, owner: str, scope: DeletionScope, target: str | No
         expires_at=_expires(services),
     )
     services.library.start_deletion(record)
+    if scope is DeletionScope.BATCH:
+        services.library.mark_batch_deleting(target or "", now)  # gone for the API from now on
     logger.info("deletion started", deletion_id=identifier, scope=scope.value)
     outcome = run(services, identifier, services.settings.inline_deletion_jobs)
     if outcome.record.status is not DeletionStatus.COMPLETED:
@@ -266,6 +273,7 @@ def _delete_account(services: Services, owner: str, budget: Budget) -> bool:
         if not fresh:
             break  # none left (a batch listed again is one the owner index has not dropped yet)
         for batch in fresh:
+            services.library.mark_batch_deleting(batch.batch_id, iso(services.clock()))
             if not _delete_batch(services, owner, batch.batch_id, budget):
                 return False
             handled.add(batch.batch_id)

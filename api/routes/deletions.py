@@ -38,7 +38,7 @@ def _answer(deletion: Deletion) -> Response[str]:
 @router.delete(
     "/jobs/<jobId>",
     summary="Delete a job: its original, normalized image, results, index entries and unshared cached answers",
-    responses=answers(200, Deletion, DONE, errors=(*AUTHENTICATED, 404), extra=ACCEPTED),
+    responses=answers(200, Deletion, DONE, errors=(*AUTHENTICATED, 404, 409), extra=ACCEPTED),
     tags=["deletion"],
 )
 def delete_job(

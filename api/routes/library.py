@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 from datetime import date
 from typing import Annotated
 
@@ -9,6 +10,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
 from api.adapters.clients import get_services
+from api.errors import BadRequestError
 from api.logic import library, search
 from api.logic.services import Services
 from api.models.library import BatchSummary, LabelStats, SearchPage
@@ -18,6 +20,7 @@ from api.routes.responses import model_response
 from imagejobs import keys
 
 router = APIGatewayRouter()
+ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 ServicesDep = Annotated[Services, Depends(get_services)]
 Top = Annotated[int, Query(ge=1, le=100, description="How many labels to list, most frequent first.")]
 NextToken = Annotated[
@@ -62,6 +65,10 @@ def search_images(
     next_token: NextToken = None,
     facets: Annotated[bool, Query(description="Count top labels among the matches (first page).")] = True,
 ) -> Response[str]:
+    raw = router.current_event.query_string_parameters or {}
+    for name in ("from", "to"):  # YYYY-MM-DD only: the validator would also take a number as a date
+        if name in raw and not ISO_DAY.fullmatch(raw[name]):
+            raise BadRequestError(f"{name}: a day as YYYY-MM-DD")
     query = search.SearchQuery(
         label=label,
         min_confidence=min_confidence,

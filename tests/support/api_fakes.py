@@ -270,7 +270,11 @@ class FakeLibrary:
     ) -> tuple[list[BatchRecord], AttributeMap | None, int]:
         page, last = self.repository.list_batches(owner, limit, start_key)
         kept = [
-            b for b in page if (not name or name.casefold() in (b.name or "").casefold()) and (not tag or tag in b.tags)
+            b
+            for b in page
+            if (not name or name.casefold() in (b.name or "").casefold())
+            and (not tag or tag in b.tags)
+            and b.deleting_since is None
         ]
         return kept, last, len(page)
 
@@ -307,6 +311,11 @@ class FakeLibrary:
             counts = dict(batch.counts)
             counts[job.status] = counts.get(job.status, 0) - 1
             self.repository.batches[job.batch_id] = replace(batch, total=batch.total - 1, counts=counts)
+
+    def mark_batch_deleting(self, batch_id: str, at: str) -> None:
+        batch = self.repository.batches.get(batch_id)
+        if batch is not None and batch.deleting_since is None:
+            self.repository.batches[batch_id] = replace(batch, deleting_since=at)
 
     def delete_batch(self, batch_id: str) -> bool:
         batch = self.repository.batches.get(batch_id)

@@ -213,6 +213,9 @@ def test_a_batch_larger_than_a_request_deletes_goes_on_in_the_background(make_ap
     assert answer.status == 202 and answer.json()["status"] == "IN_PROGRESS"
     assert answer.headers["Retry-After"]
     assert len(api.repository.jobs) == 3
+    # Gone for the API at once, while the rest is deleted in the background.
+    assert api.request("GET", f"/batches/{batch_id}").status == 404
+    assert api.request("GET", "/batches").json()["batches"] == []
     deletion_id = answer.json()["deletionId"]
     assert api.deletions.sent == [(deletion_id, 0)]
     record = {"messageId": "m-1", "body": json.dumps({"deletionId": deletion_id}), "attributes": {}}
@@ -228,7 +231,7 @@ def test_a_batch_larger_than_a_request_deletes_goes_on_in_the_background(make_ap
     assert not [key for key in api.objects.objects if batch_id in key]
 
 
-def test_a_job_being_analysed_is_waited_for_not_deleted_under_its_worker(api: Api) -> None:
+def test_a_job_being_analysed_is_not_deleted_under_its_worker(api: Api) -> None:
     _, [job_id] = _batch(api, 1)
     job = api.repository.jobs[job_id]
     claimed = job.moved_to(
@@ -238,9 +241,10 @@ def test_a_job_being_analysed_is_waited_for_not_deleted_under_its_worker(api: Ap
 
     answer = api.request("DELETE", f"/jobs/{job_id}")
 
-    assert answer.status == 202
+    assert answer.status == 409 and answer.code == "RESOURCE_BUSY"
+    assert int(answer.headers["Retry-After"]) == 61
     assert job_id in api.repository.jobs
-    assert api.deletions.sent == [(answer.json()["deletionId"], 30)]
+    assert api.deletions.sent == []
 
 
 def test_deleting_everything_keeps_other_callers_data(api: Api) -> None:
