@@ -13,7 +13,7 @@ from local_stack.poller import InProcessInvoker, Poller
 from local_stack.resources import STACK, StackSpec
 from local_stack.stream_poller import StreamPoller
 
-DELETIONS_QUEUE_NAME = "imgrec-deletions"
+DELETIONS_QUEUE_NAME = names.DELETIONS_QUEUE_NAME
 DELETIONS_DLQ_NAME = "imgrec-deletions-dlq"
 
 
@@ -42,16 +42,17 @@ def start(stack: Any) -> list[Any]:
     """Provision the deletions queue, tell the API where it is, start the indexer's and the deletion
     handler's event sources. Returns them (each has `stop()`)."""
     from api.handle_deletions import lambda_handler as deletion_handler
-    from worker import handle_index
+    from worker.handle_index import lambda_handler as index_handler
+    from worker.handle_index import reset_clients
 
     sqs = stack.client("sqs")
     os.environ["IMGREC_DELETIONS_QUEUE_URL"] = provision_deletions_queue(sqs)
-    handle_index._adapters.cache_clear()
+    reset_clients()
     stack.reset_settings()
     indexer = StreamPoller(
         streams=stack.client("dynamodbstreams"),
         stream_arn=stream_arn(stack.client("dynamodb"), names.TABLE_NAME),
-        invoker=InProcessInvoker(handle_index.lambda_handler, "imgrec-indexer"),
+        invoker=InProcessInvoker(index_handler, "imgrec-indexer"),
         on_error=stack.invocation_errors.append,
     ).start()
     deleter = Poller(

@@ -7,13 +7,15 @@ FilterCriteria: `sk = JOB`)."""
 
 from __future__ import annotations
 
+import argparse
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from local_stack import names
-from local_stack.poller import InvocationError, Invoker
+from local_stack.poller import HttpInvoker, InvocationError, Invoker
+from local_stack.process import wait_for_shutdown
 from local_stack.resources import STACK
 
 JOB_SK = "JOB"
@@ -119,3 +121,27 @@ class StreamPoller:
                 self._stop.wait(_IDLE_SECONDS)
             else:
                 self.idle.clear()
+
+
+def main(argv: list[str] | None = None) -> None:
+    import boto3
+
+    parser = argparse.ArgumentParser(description="Emulate the DynamoDB Streams event source mapping of a table.")
+    parser.add_argument("--table-name", default=names.TABLE_NAME)
+    parser.add_argument("--invoke-url", required=True, help="…/2015-03-31/functions/function/invocations")
+    parser.add_argument("--batch-size", type=int, default=STACK.library.stream_batch_size)
+    args = parser.parse_args(argv)
+    table = boto3.client("dynamodb").describe_table(TableName=args.table_name)["Table"]
+    poller = StreamPoller(
+        streams=boto3.client("dynamodbstreams"),
+        stream_arn=table["LatestStreamArn"],
+        invoker=HttpInvoker(args.invoke_url),
+        batch_size=args.batch_size,
+        on_error=lambda error: print(f"stream poller: {error}", flush=True),  # noqa: T201 - a CLI's output
+    ).start()
+    wait_for_shutdown()
+    poller.stop()
+
+
+if __name__ == "__main__":
+    main()

@@ -28,6 +28,11 @@ def _adapters() -> tuple[LibraryStore, Documents]:
     )
 
 
+def reset_clients() -> None:
+    """Forget the clients (the local stack starting again on other ports in the same process)."""
+    _adapters.cache_clear()
+
+
 @logger.inject_lambda_context(clear_state=True)
 @tracer.capture_lambda_handler(capture_response=False)
 @metrics.log_metrics

@@ -56,15 +56,22 @@ def lambda_services(compose: dict[str, Any]) -> dict[str, str]:
     }
 
 
+# The embedded stack: embedded.py, and the module that starts the library's parts for it.
+EMBEDDED_MODULES = ("embedded.py", "library_services.py")
+
+
 def embedded_imports() -> set[str]:
     """`module.name` for every `from module import name` in the embedded stack (its parts and handlers)."""
-    tree = ast.parse((REPO / "local_stack" / "embedded.py").read_text(encoding="utf-8"))
-    return {
-        f"{node.module}.{alias.name}"
-        for node in ast.walk(tree)
-        if isinstance(node, ast.ImportFrom) and node.module
-        for alias in node.names
-    }
+    found = set()
+    for module in EMBEDDED_MODULES:
+        tree = ast.parse((REPO / "local_stack" / module).read_text(encoding="utf-8"))
+        found |= {
+            f"{node.module}.{alias.name}"
+            for node in ast.walk(tree)
+            if isinstance(node, ast.ImportFrom) and node.module
+            for alias in node.names
+        }
+    return found
 
 
 def entry_point(module_name: str) -> Any:
@@ -132,7 +139,11 @@ def test_lambda_services_run_the_templates_handlers_and_the_embedded_stack_invok
 
 def test_pollers_invoke_the_lambda_services_through_the_emulators_invoke_url(compose):
     handlers = lambda_services(compose)
-    pollers = {s: args for s, (m, args) in python_module_services(compose).items() if m == "local_stack.poller"}
+    pollers = {
+        s: args
+        for s, (m, args) in python_module_services(compose).items()
+        if m in ("local_stack.poller", "local_stack.stream_poller")
+    }
     invoked = set()
     for service, arguments in pollers.items():
         url = arguments[arguments.index("--invoke-url") + 1]
@@ -140,8 +151,8 @@ def test_pollers_invoke_the_lambda_services_through_the_emulators_invoke_url(com
         assert match, f"{service}: {url}"
         assert match.group(1) in handlers, f"{service} invokes {match.group(1)}, which is not a Lambda service"
         invoked.add(match.group(1))
-        queue = arguments[arguments.index("--queue-name") + 1]
-        assert queue in {names.QUEUE_NAME, names.DLQ_NAME}
+        source = arguments[arguments.index("--queue-name" if "--queue-name" in arguments else "--table-name") + 1]
+        assert source in {names.QUEUE_NAME, names.DLQ_NAME, names.DELETIONS_QUEUE_NAME, names.TABLE_NAME}
     assert invoked == set(handlers)
 
 
@@ -176,3 +187,5 @@ def test_service_settings_are_settings_the_code_reads_and_name_the_local_resourc
             assert environment["IMGREC_TABLE_NAME"] == names.TABLE_NAME
             assert environment["IMGREC_BUCKET_NAME"] == names.BUCKET_NAME
             assert environment["IMGREC_QUEUE_URL"].endswith(f"/{names.ACCOUNT_ID}/{names.QUEUE_NAME}")
+            deletions = environment["IMGREC_DELETIONS_QUEUE_URL"]
+            assert deletions.endswith(f"/{names.ACCOUNT_ID}/{names.DELETIONS_QUEUE_NAME}")
