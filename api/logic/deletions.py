@@ -6,15 +6,17 @@ no other job of the caller still uses, then the job record itself (last: it is w
 deletion find the rest). A batch then loses its counters and record; an account, every batch, its counters
 and every cached answer under its prefix.
 
-A DELETE removes up to `inline_deletion_jobs` jobs while the caller waits (200 `COMPLETED`); anything larger
-goes on in the background (202, then `GET /deletions/{id}`), a bounded number of jobs per run, through the
-deletions queue. Every step is idempotent and the deletion's id is derived from what it deletes, so a
-repeated DELETE or a repeated queue message only finds less to do. A job being analysed right now is waited
-for (its worker would write results after we removed them), never deleted under it.
+A DELETE of a job, or of a batch of up to `inline_deletion_jobs` jobs, is done while the caller waits (200
+`COMPLETED`, within `INLINE_SECONDS`); a larger batch and a whole account go on in the background (202, then
+`GET /deletions/{id}`), a bounded number of jobs and seconds per run, through the deletions queue. Every
+step is idempotent and the deletion's id is derived from what it deletes, so a repeated DELETE or a repeated
+queue message only finds less to do. A job being analysed right now is never deleted under its worker (it
+would write results after we removed them): a job answers 409, a batch waits for it.
 """
 
 from __future__ import annotations
 
+import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -47,6 +49,8 @@ BACKGROUND_JOBS_PER_RUN = 200
 DELETION_CONCURRENCY = 8
 # How long one run holds a deletion at most (the deletion function's timeout).
 RUN_LEASE_SECONDS = 300
+# A deletion within a request stops after this long and goes on in the background.
+INLINE_SECONDS = 5.0
 
 
 class DeletionBusyError(ImgrecError):
@@ -56,11 +60,15 @@ class DeletionBusyError(ImgrecError):
 @dataclass
 class Budget:
     jobs: int
+    # A run also stops in time: the API must answer within its gateway's 29 s, a background run within
+    # its function's timeout.
+    seconds: float = 240.0
     done: Progress = field(default_factory=Progress)
+    started: float = field(default_factory=time.monotonic)
 
     @property
     def spent(self) -> bool:
-        return self.jobs <= 0
+        return self.jobs <= 0 or time.monotonic() - self.started >= self.seconds
 
 
 def view(record: DeletionRecord) -> Deletion:
@@ -86,7 +94,9 @@ def start(services: Services, owner: str, scope: DeletionScope, target: str | No
     existing = services.library.get_deletion(identifier)
     if scope is not DeletionScope.ACCOUNT and not _target_exists(services, owner, scope, target or ""):
         if existing is not None and existing.owner == owner:
-            return view(existing)  # deleted already: the same answer again
+            if existing.status is not DeletionStatus.COMPLETED:
+                services.deletions.send(identifier)  # in case the run that started it never handed over
+            return view(existing)  # deleted, or being deleted: the same answer again
         raise NotFoundError(f"no {scope.value.lower()} {(target or '')[:80]!r}")
     if existing is not None and existing.status is not DeletionStatus.COMPLETED:
         services.deletions.send(identifier)  # in case the run that started it never handed over
@@ -111,10 +121,23 @@ def start(services: Services, owner: str, scope: DeletionScope, target: str | No
     if scope is DeletionScope.BATCH:
         services.library.mark_batch_deleting(target or "", now)  # gone for the API from now on
     logger.info("deletion started", deletion_id=identifier, scope=scope.value)
-    outcome = run(services, identifier, services.settings.inline_deletion_jobs)
+    if not _small(services, owner, scope, target or ""):
+        services.deletions.send(identifier)
+        return view(record)
+    outcome = run(services, identifier, services.settings.inline_deletion_jobs, INLINE_SECONDS)
     if outcome.record.status is not DeletionStatus.COMPLETED:
         services.deletions.send(identifier, BUSY_RETRY_SECONDS if outcome.waiting else 0)
     return view(outcome.record)
+
+
+def _small(services: Services, owner: str, scope: DeletionScope, target: str) -> bool:
+    """Whether to delete while the caller waits: a job, or a batch of at most `inline_deletion_jobs`."""
+    if scope is DeletionScope.JOB:
+        return True
+    if scope is DeletionScope.ACCOUNT:
+        return False
+    batch = services.store.get_batch(target)
+    return batch is not None and batch.total <= services.settings.inline_deletion_jobs
 
 
 def _target_exists(services: Services, owner: str, scope: DeletionScope, target: str) -> bool:
@@ -142,7 +165,7 @@ class RunOutcome:
     waiting: bool = False
 
 
-def run(services: Services, identifier: str, job_budget: int) -> RunOutcome:
+def run(services: Services, identifier: str, job_budget: int, seconds: float = 240.0) -> RunOutcome:
     """Go on with a deletion for up to `job_budget` jobs; the record says whether it is COMPLETED."""
     record = services.library.get_deletion(identifier)
     if record is None:
@@ -154,7 +177,7 @@ def run(services: Services, identifier: str, job_budget: int) -> RunOutcome:
         # Another run is at it (a repeated DELETE or message): come back later, unless it finished.
         current = services.library.get_deletion(identifier) or record
         return RunOutcome(current, waiting=current.status is not DeletionStatus.COMPLETED)
-    budget = Budget(jobs=job_budget)
+    budget = Budget(jobs=job_budget, seconds=seconds)
     waiting = False
     try:
         finished = _delete(services, record, budget)
