@@ -10,7 +10,6 @@ is reached through s3fs registered as a file system, not DuckDB's own httpfs ext
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import resources
 from typing import Any
@@ -137,7 +136,7 @@ def run(sql: str, source: str = LOCAL_SOURCE, endpoint_url: str | None = LOCAL_E
         connection.close()
 
 
-def render_table(answer: Answer, limit: Sequence[int] | None = None) -> str:
+def render_table(answer: Answer) -> str:
     """An aligned plain-text table, for the terminal."""
     cells = [answer.columns] + [["" if value is None else str(value) for value in row] for row in answer.rows]
     widths = [max(len(row[i]) for row in cells) for i in range(len(answer.columns))]
