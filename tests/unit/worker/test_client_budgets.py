@@ -15,7 +15,9 @@ MAX_BACKOFF = 20
 
 
 def worst_case_seconds(config: AioConfig) -> float:
-    attempts = int(config.retries["max_attempts"])
+    # botocore rewrites `max_attempts` as `total_max_attempts` (+1) in the config once a client is made from it.
+    retries = config.retries
+    attempts = int(retries["max_attempts"] if "max_attempts" in retries else retries["total_max_attempts"] - 1)
     per_attempt = float(config.connect_timeout) + float(config.read_timeout)
     backoff = sum(min(MAX_BACKOFF, 2 ** (attempt - 1)) for attempt in range(1, attempts))
     return attempts * per_attempt + backoff
