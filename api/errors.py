@@ -18,6 +18,8 @@ class ApiErrorCode(StrEnum):
     NOT_FOUND = "NOT_FOUND"
     METHOD_NOT_ALLOWED = "METHOD_NOT_ALLOWED"
     IDEMPOTENCY_KEY_REUSED = "IDEMPOTENCY_KEY_REUSED"
+    # A job being analysed right now cannot be deleted until it has finished.
+    RESOURCE_BUSY = "RESOURCE_BUSY"
     UNSUPPORTED_MEDIA_TYPE = "UNSUPPORTED_MEDIA_TYPE"
     QUOTA_EXCEEDED = "QUOTA_EXCEEDED"
     # Answered by the WAF rate rule deployed, by the local gateway locally: never by the API function.
@@ -68,6 +70,16 @@ class MethodNotAllowedError(ApiError):
 class ConflictError(ApiError):
     status = HTTPStatus.CONFLICT
     code = ApiErrorCode.IDEMPOTENCY_KEY_REUSED
+
+
+class BusyError(ApiError):
+    """The resource is changing right now (a job being analysed): try again after `Retry-After`."""
+
+    status = HTTPStatus.CONFLICT
+    code = ApiErrorCode.RESOURCE_BUSY
+
+    def __init__(self, message: str, retry_after_seconds: int) -> None:
+        super().__init__(message, headers={"Retry-After": str(max(1, retry_after_seconds))})
 
 
 class PayloadTooLargeError(ApiError):

@@ -10,8 +10,12 @@ from imagejobs.model import Feature
 
 UPLOADS_PREFIX = "uploads/"
 DERIVED_PREFIX = "derived/"
+CACHE_PREFIX = f"{DERIVED_PREFIX}cache/"
+# One JSON document per finished job, partitioned by the UTC day it finished (Athena / DuckDB read them).
+ANALYTICS_PREFIX = "analytics/jobs/"
 
 ID_PATTERN = re.compile(r"^[bj]-[0-9a-f]{32}$")
+DELETION_ID_PATTERN = re.compile(r"^d-[0-9a-f]{32}$")
 
 
 def new_batch_id() -> str:
@@ -25,8 +29,8 @@ def new_job_id() -> str:
 def replayable_id(kind: str, *scope: str) -> str:
     """An id derived from what identifies a request (caller, Idempotency-Key, position), so that repeating
     the request names the same batch and jobs instead of creating new ones."""
-    if kind not in {"b", "j"}:
-        raise ValueError("kind is 'b' (batch) or 'j' (job)")
+    if kind not in {"b", "j", "d"}:
+        raise ValueError("kind is 'b' (batch), 'j' (job) or 'd' (deletion)")
     return f"{kind}-" + hashlib.sha256("\0".join(scope).encode()).hexdigest()[:32]
 
 
@@ -45,12 +49,31 @@ def normalized_image_key(batch_id: str, job_id: str, extension: str) -> str:
     return f"{DERIVED_PREFIX}{batch_id}/{job_id}/normalized.{extension}"
 
 
+def is_valid_deletion_id(value: str) -> bool:
+    return bool(DELETION_ID_PATTERN.match(value))
+
+
+def owner_cache_prefix(owner: str) -> str:
+    """Every cached Rekognition answer of one owner (what deleting an account lists and removes)."""
+    owner_digest = hashlib.sha256(owner.encode()).hexdigest()[:20]
+    return f"{CACHE_PREFIX}{owner_digest}/"
+
+
 def cached_response_key(owner: str, image_sha256: str, feature: Feature, request_digest: str) -> str:
     """A raw Rekognition response, addressed by content: the same normalized bytes analysed with the same
     parameters for the same owner reuse it (duplicates, retries after a crash) instead of paying again.
     Scoped per owner so nobody can learn from a cache hit what another caller uploaded."""
-    owner_digest = hashlib.sha256(owner.encode()).hexdigest()[:20]
-    return f"{DERIVED_PREFIX}cache/{owner_digest}/{image_sha256}/{feature.operation}-{request_digest}.json"
+    return f"{owner_cache_prefix(owner)}{image_sha256}/{feature.operation}-{request_digest}.json"
+
+
+def job_derived_prefix(batch_id: str, job_id: str) -> str:
+    """Everything derived for one job (normalized image, results): listed and removed when it is deleted."""
+    return f"{DERIVED_PREFIX}{batch_id}/{job_id}/"
+
+
+def analytics_key(finished_day: str, job_id: str) -> str:
+    """The job's analytics record; `finished_day` is YYYY-MM-DD (UTC), the Hive-style `dt` partition."""
+    return f"{ANALYTICS_PREFIX}dt={finished_day}/{job_id}.json"
 
 
 def results_key(batch_id: str, job_id: str) -> str:

@@ -233,6 +233,12 @@ class BatchRecord:
     request_digest: str | None = None
     # Totals of its finished jobs' usage, moved in the same transactions that finish them.
     usage: Usage = field(default_factory=Usage)
+    name: str | None = None
+    tags: tuple[str, ...] = ()
+    # When a job of the batch last reached a terminal status (the batch's finish time once it is done).
+    finished_at: str | None = None
+    # Set when its deletion starts: from then on the API answers as if it were gone.
+    deleting_since: str | None = None
 
     @property
     def done(self) -> bool:
@@ -254,6 +260,11 @@ class BatchRecord:
             item[count_attribute(status)] = _n(self.counts.get(status, 0))
         if self.request_digest is not None:
             item["requestDigest"] = _s(self.request_digest)
+        item.update(batch_label_attributes(self.name, self.tags))
+        if self.finished_at is not None:
+            item["finishedAt"] = _s(self.finished_at)
+        if self.deleting_since is not None:
+            item["deletingSince"] = _s(self.deleting_since)
         return item
 
     @classmethod
@@ -272,7 +283,23 @@ class BatchRecord:
                 calls=int(item.get(CALLS_ATTRIBUTE, {"N": "0"})["N"]),
                 saved=int(item.get(SAVED_ATTRIBUTE, {"N": "0"})["N"]),
             ),
+            name=item["name"]["S"] if "name" in item else None,
+            tags=tuple(sorted(item["tags"]["SS"])) if "tags" in item else (),
+            finished_at=item["finishedAt"]["S"] if "finishedAt" in item else None,
+            deleting_since=item["deletingSince"]["S"] if "deletingSince" in item else None,
         )
+
+
+def batch_label_attributes(name: str | None, tags: tuple[str, ...]) -> AttributeMap:
+    """A batch's name and tags as stored: `nameLower` and the `tags` string set are what list filters
+    match (a string set cannot be empty, so no tags is no attribute)."""
+    attributes: AttributeMap = {}
+    if name is not None:
+        attributes["name"] = _s(name)
+        attributes["nameLower"] = _s(name.casefold())
+    if tags:
+        attributes["tags"] = {"SS": sorted(set(tags))}
+    return attributes
 
 
 # ---- requests -------------------------------------------------------------------------------------------
@@ -380,6 +407,11 @@ def transitions_request(table: str, pairs: list[tuple[JobRecord, JobRecord]]) ->
             update["ExpressionAttributeValues"].update(
                 {":calls": _n(sum(u.calls for u in usages)), ":saved": _n(sum(u.saved for u in usages))}
             )
+        if to_status.is_terminal:
+            # The batch's finish time once it is done: set by whichever job finishes last, at no extra write.
+            update["UpdateExpression"] += " SET #finished = :finished"
+            update["ExpressionAttributeNames"]["#finished"] = "finishedAt"
+            update["ExpressionAttributeValues"][":finished"] = _s(max(after.updated_at for _, after in pairs))
         items.append({"Update": update})
     return {"TransactItems": items}
 
@@ -433,3 +465,95 @@ def batches_of_owner_query(table: str, owner: str, limit: int, start_key: Attrib
     if start_key:
         query["ExclusiveStartKey"] = start_key
     return query
+
+
+UNCHANGED: Any = object()
+
+
+def update_batch_labels_request(
+    table: str, batch_id: str, name: str | None = UNCHANGED, tags: tuple[str, ...] = UNCHANGED
+) -> AttributeMap:
+    """Rename and re-tag a batch (`None` removes the name, `()` the tags); the answer holds the new batch."""
+    sets: list[str] = []
+    removes: list[str] = []
+    values: AttributeMap = {}
+    names: dict[str, str] = {}
+    if name is not UNCHANGED:
+        names.update({"#name": "name", "#lower": "nameLower"})
+        if name is None:
+            removes += ["#name", "#lower"]
+        else:
+            sets += ["#name = :name", "#lower = :lower"]
+            values.update({":name": _s(name), ":lower": _s(name.casefold())})
+    if tags is not UNCHANGED:
+        names["#tags"] = "tags"
+        if tags:
+            sets.append("#tags = :tags")
+            values[":tags"] = {"SS": sorted(set(tags))}
+        else:
+            removes.append("#tags")
+    expression = " ".join(
+        part for part in (f"SET {', '.join(sets)}" if sets else "", f"REMOVE {', '.join(removes)}" if removes else "")
+    )
+    request: AttributeMap = {
+        "TableName": table,
+        "Key": batch_key(batch_id),
+        "UpdateExpression": expression or "SET #pk = #pk",
+        "ConditionExpression": "attribute_exists(pk)",
+        "ExpressionAttributeNames": names or {"#pk": "pk"},
+        "ReturnValues": "ALL_NEW",
+    }
+    if values:
+        request["ExpressionAttributeValues"] = values
+    return request
+
+
+def delete_job_request(table: str, job: JobRecord) -> AttributeMap:
+    """Remove a job, only if it is still exactly `job` (a worker may have claimed it meanwhile), and take
+    it out of its batch's total and status counter in the same transaction."""
+    return {
+        "TransactItems": [
+            {
+                "Delete": {
+                    "TableName": table,
+                    "Key": job_key(job.job_id),
+                    "ConditionExpression": "#status = :status AND #version = :version",
+                    "ExpressionAttributeNames": {"#status": "status", "#version": "version"},
+                    "ExpressionAttributeValues": {":status": _s(job.status.value), ":version": _n(job.version)},
+                }
+            },
+            {
+                "Update": {
+                    "TableName": table,
+                    "Key": batch_key(job.batch_id),
+                    "UpdateExpression": "ADD #total :minus, #count :minus",
+                    "ConditionExpression": "attribute_exists(pk)",
+                    "ExpressionAttributeNames": {"#total": "total", "#count": count_attribute(job.status)},
+                    "ExpressionAttributeValues": {":minus": _n(-1)},
+                }
+            },
+        ]
+    }
+
+
+def delete_batch_request(table: str, batch_id: str) -> AttributeMap:
+    """Remove a batch once it holds no job (an image added meanwhile keeps it, to be deleted in turn)."""
+    return {
+        "TableName": table,
+        "Key": batch_key(batch_id),
+        "ConditionExpression": "attribute_not_exists(pk) OR #total <= :zero",
+        "ExpressionAttributeNames": {"#total": "total"},
+        "ExpressionAttributeValues": {":zero": _n(0)},
+    }
+
+
+def mark_batch_deleting_request(table: str, batch_id: str, at: str) -> AttributeMap:
+    """Hide a batch from the API while its deletion runs (the first mark stands)."""
+    return {
+        "TableName": table,
+        "Key": batch_key(batch_id),
+        "UpdateExpression": "SET #deleting = if_not_exists(#deleting, :at)",
+        "ConditionExpression": "attribute_exists(pk)",
+        "ExpressionAttributeNames": {"#deleting": "deletingSince"},
+        "ExpressionAttributeValues": {":at": _s(at)},
+    }

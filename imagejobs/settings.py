@@ -48,6 +48,10 @@ class ApiSettings(StoreSettings):
     # DetectText and DetectModerationLabels are all "Group 2", $1.00 per 1,000 images for the first million
     # a month in us-east-1 (less beyond, and in some regions more): set your own.
     rekognition_price_per_1000_calls: Annotated[float, Field(ge=0, le=100)] = 1.0
+    # Deletions too large to finish within the request go on in the background, through this queue.
+    deletions_queue_url: Annotated[str, Field(min_length=8)]
+    # Jobs a DELETE removes while the caller waits; a larger batch answers 202 and goes on in the background.
+    inline_deletion_jobs: Annotated[int, Field(ge=1, le=200)] = 20
 
 
 class WorkerSettings(StoreSettings):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import queue
 import threading
 import time
@@ -22,7 +23,7 @@ from imgrec.client import MAX_IMAGES_PER_CALL, AnalysisRequest, ImageSpec, Imgre
 from imgrec.errors import ApiError, LocalFileError, UploadCancelled, UploadRejected
 from imgrec.progress import Display, Progress
 from imgrec.results import ResultWriter, Row, is_success, job_row, problem_row
-from imgrec.scan import UNREADABLE, scan
+from imgrec.scan import UNREADABLE, file_sha256, scan
 from imgrec.state import PROBLEM, SUBMITTED, UPLOADED, FileRow, PendingIntent, RunState
 from imgrec.submitter import Answer, Submitter
 
@@ -80,13 +81,30 @@ class Interrupted(Exception):
     """The run stopped on request; what was done is saved."""
 
 
+@dataclass(frozen=True)
+class Sent:
+    """What a file was when it was sent: a later run re-sends it if its content differs."""
+
+    sha256: str
+    size: int
+    mtime_ns: int
+
+
+def _identity(path: str) -> Sent:
+    try:
+        info = os.stat(path)
+        return Sent(file_sha256(path), info.st_size, info.st_mtime_ns)
+    except OSError as error:
+        raise LocalFileError(f"{path}: {error.strerror or error}") from error
+
+
 class _UploadPool:
     """N daemon threads streaming files; results come back on a queue to the single state-writing thread."""
 
     def __init__(self, client: ImgrecClient, size: int, progress: Progress, cancel: threading.Event) -> None:
         self._client, self._progress, self._cancel = client, progress, cancel
         self.tasks: queue.Queue[FileRow | None] = queue.Queue()
-        self.done: queue.Queue[tuple[FileRow, BaseException | None]] = queue.Queue()
+        self.done: queue.Queue[tuple[FileRow, BaseException | None, Sent | None]] = queue.Queue()
         self._threads = [
             threading.Thread(target=self._work, name=f"imgrec-upload-{i}", daemon=True) for i in range(size)
         ]
@@ -96,9 +114,10 @@ class _UploadPool:
     def _work(self) -> None:
         while (row := self.tasks.get()) is not None:
             if row.upload is None:  # pragma: no cover - slots always carry a form
-                self.done.put((row, LocalFileError(f"{row.path} has no upload form")))
+                self.done.put((row, LocalFileError(f"{row.path} has no upload form"), None))
                 continue
             try:
+                sent = _identity(row.path)
                 self._client.upload(
                     row.upload,
                     row.path,
@@ -108,10 +127,10 @@ class _UploadPool:
                 )
             # Forwarded, not swallowed: the main thread decides, and re-raises what it does not expect.
             except Exception as error:
-                self.done.put((row, error))
+                self.done.put((row, error, None))
             else:
                 self._progress.file_uploaded()
-                self.done.put((row, None))
+                self.done.put((row, None, sent))
 
     def stop(self) -> None:
         for _ in self._threads:
@@ -142,7 +161,10 @@ class AnalyzeRun:
         *,
         sleep: Callable[[float], None] = time.sleep,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
+        name: str | None = None,
+        tags: tuple[str, ...] = (),
     ) -> None:
+        self._name, self._tags = name, tags
         self._now = now
         self._renewed: set[str] = set()
         self.client, self.state, self.config = client, state, config
@@ -160,6 +182,8 @@ class AnalyzeRun:
     def run(self, writer: ResultWriter) -> Outcome:
         self.state.bind(fingerprint(self.client.api_url, self.config))
         self.state.record_scan(scan(self.config.paths))
+        self._recover_batch()
+        self._resend_changed()
         intent = self.state.pending_intent()
         if intent is not None:
             self._resume_intent(intent)
@@ -201,6 +225,41 @@ class AnalyzeRun:
         self.display.finish()
         return self._write_results(batch_id, writer)
 
+    # -- recovery ----------------------------------------------------------------------------------
+
+    def _recover_batch(self) -> None:
+        """The batch an earlier run created may be gone (deleted, expired, a restarted local stack): then
+        say so and send everything again into a new batch, rather than fail on every call."""
+        batch_id = self.state.batch_id
+        if batch_id is None:
+            return
+        try:
+            self.client.get_batch(batch_id)
+        except ApiError as error:
+            if error.status != 404:
+                raise
+            files = self.state.forget_batch()
+            self.display.message(
+                f"imgrec batch {batch_id} no longer exists (deleted, expired, or the local stack was restarted): "
+                f"starting a new batch with {files} file(s) sent to it"
+            )
+
+    def _resend_changed(self) -> None:
+        """A file whose content changed since it was sent is analysed again (a touched one is not)."""
+        changed = []
+        for seq, path, sha256 in self.state.maybe_changed():
+            try:
+                now = file_sha256(path)
+            except OSError:
+                continue  # unreadable now: the scan reported it
+            if now == sha256:
+                self.state.unchanged(seq)
+            else:
+                changed.append(seq)
+                self.display.message(f"imgrec file changed since it was sent, analysing it again path={path}")
+        if changed:
+            self.state.resend(changed)
+
     # -- upload slots ------------------------------------------------------------------------------
 
     def _create_slots(self, intent: PendingIntent) -> None:
@@ -235,7 +294,9 @@ class AnalyzeRun:
 
     def _request_slots(self, intent: PendingIntent, specs: list[ImageSpec]) -> tuple[list[JobSlot], str]:
         if intent.batch_id is None:
-            created = self.client.create_batch(specs, self.config.request, idempotency_key=intent.key)
+            created = self.client.create_batch(
+                specs, self.config.request, idempotency_key=intent.key, name=self._name, tags=self._tags
+            )
             return created.jobs, created.batch_id
         return self.client.add_images(intent.batch_id, specs, idempotency_key=intent.key), intent.batch_id
 
@@ -271,9 +332,9 @@ class AnalyzeRun:
                         finished.append(pool.done.get_nowait())
                     except queue.Empty:
                         break
-                for row, error in finished:
+                for row, error, sent in finished:
                     in_flight.discard(row.seq)
-                    self._uploaded(row, error)
+                    self._uploaded(row, error, sent)
                 self._take_submit_answers(wait=False)
                 self._refresh_counts()
                 self.display.refresh()
@@ -309,9 +370,11 @@ class AnalyzeRun:
         # Uploaded this run but not submitted yet (still in stage `slot` in the state file).
         return row.job_id is not None and row.job_id in self._pending
 
-    def _uploaded(self, row: FileRow, error: BaseException | None) -> None:
+    def _uploaded(self, row: FileRow, error: BaseException | None, sent: Sent | None = None) -> None:
         assert row.job_id is not None
         if error is None:
+            if sent is not None:
+                self.state.record_sent(row.job_id, sent.sha256, sent.size, sent.mtime_ns)
             self._pending.add(row.job_id)
             assert self._submitter is not None
             self._submitter.put(row.job_id)

@@ -1,4 +1,5 @@
-"""The `imgrec` command: `analyze`, `status`, `results`.
+"""The `imgrec` command: `analyze`, `status`, `results`, and the library: `batches`, `search`, `delete`,
+`query`.
 
 Exit status: 0 every image succeeded, 1 some failed or were partial (listed), 2 usage or connection
 problems (with what to do), 130 interrupted (re-run the same command to resume).
@@ -15,6 +16,7 @@ from collections.abc import Sequence
 from types import FrameType
 from typing import Any, TextIO
 
+from imgrec import library_commands
 from imgrec.analyze import AnalyzeConfig, AnalyzeRun, Interrupted, Outcome, fingerprint
 from imgrec.client import MAX_IMAGES_PER_CALL, AnalysisRequest, ImgrecClient
 from imgrec.contract import FEATURES, STATUSES
@@ -107,6 +109,11 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="USD",
         help=f"price of 1,000 Rekognition calls for --dry-run (default {LIST_PRICE_PER_1000_CALLS:.2f}, us-east-1)",
     )
+    analyze.add_argument(
+        "--fresh", action="store_true", help="forget earlier runs of this command: a new batch, every file sent"
+    )
+    analyze.add_argument("--name", metavar="NAME", help="name the new batch (to find it with `imgrec batches`)")
+    analyze.add_argument("--tag", action="append", default=[], metavar="TAG", help="tag the new batch (repeatable)")
 
     status = commands.add_parser("status", parents=[common], help="show a batch's progress")
     status.add_argument("batch_id", metavar="BATCH_ID")
@@ -114,6 +121,7 @@ def build_parser() -> argparse.ArgumentParser:
     results = commands.add_parser("results", parents=[common], help="write a batch's results")
     results.add_argument("batch_id", metavar="BATCH_ID")
     results.add_argument("--out", metavar="FILE", help=".csv for CSV, anything else JSON Lines (default stdout)")
+    library_commands.add_commands(commands, common)
     return parser
 
 
@@ -121,16 +129,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     _sigterm_as_interrupt()
     err = sys.stderr
-    api_url = (args.api or os.environ.get("IMGREC_API_URL") or DEFAULT_API_URL).rstrip("/")
-    token = args.token or os.environ.get("IMGREC_TOKEN") or default_token()
+    api_url = (getattr(args, "api", None) or os.environ.get("IMGREC_API_URL") or DEFAULT_API_URL).rstrip("/")
+    token = getattr(args, "token", None) or os.environ.get("IMGREC_TOKEN") or default_token()
     client = ImgrecClient(api_url, token)
     try:
-        if args.command == "analyze":
-            return _analyze(client, args, err)
-        if args.command == "status":
-            return _status(client, args.batch_id, sys.stdout)
-        return _results(client, args.batch_id, args.out, err)
-    except UsageError as error:
+        return _dispatch(client, args, err)
+    except (UsageError, library_commands.LibraryUsageError) as error:
         err.write(f"imgrec: {error}\n")
         return EXIT_USAGE
     except (KeyboardInterrupt, Interrupted):
@@ -139,6 +143,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ImgrecClientError as error:
         err.write(f"imgrec: {explain(error, api_url)}\n")
         return EXIT_USAGE
+
+
+def _dispatch(client: ImgrecClient, args: argparse.Namespace, err: TextIO) -> int:
+    if args.command == "analyze":
+        return _analyze(client, args, err)
+    if args.command == "status":
+        return _status(client, args.batch_id, sys.stdout)
+    if args.command == "results":
+        return _results(client, args.batch_id, args.out, err)
+    return library_commands.run_command(args, client, sys.stdout, err)
 
 
 def explain(error: ImgrecClientError, api_url: str) -> str:
@@ -214,13 +228,20 @@ def _analyze(client: ImgrecClient, args: argparse.Namespace, err: TextIO) -> int
         images_per_call=MAX_IMAGES_PER_CALL,
     )
     progress = Progress()
+    path = state_path(args, client.api_url, config)
+    if args.fresh:
+        for stale in (path, f"{path}-wal", f"{path}-shm"):
+            if os.path.exists(stale):
+                os.remove(stale)
     try:
-        state = RunState(state_path(args, client.api_url, config))
+        state = RunState(path)
     except OSError as error:
         raise UsageError(f"cannot open the state file: {error}") from error
     writer = _writer(args.out)
     try:
-        outcome = AnalyzeRun(client, state, config, _display(progress, err), progress).run(writer)
+        outcome = AnalyzeRun(
+            client, state, config, _display(progress, err), progress, name=args.name, tags=tuple(args.tag)
+        ).run(writer)
     except StateMismatchError as error:
         writer.discard()
         raise UsageError(f"the state file {error} belongs to another command; pass another --state") from error

@@ -146,9 +146,19 @@ class ImgrecClient:
     # -- batches -----------------------------------------------------------------------------------
 
     def create_batch(
-        self, images: Sequence[ImageSpec], options: AnalysisRequest, *, idempotency_key: str | None = None
+        self,
+        images: Sequence[ImageSpec],
+        options: AnalysisRequest,
+        *,
+        idempotency_key: str | None = None,
+        name: str | None = None,
+        tags: Sequence[str] = (),
     ) -> CreatedBatch:
-        body = {"images": [image.to_json() for image in images], "options": options.to_json()}
+        body: Json = {"images": [image.to_json() for image in images], "options": options.to_json()}
+        if name:
+            body["name"] = name
+        if tags:
+            body["tags"] = list(tags)
         data = self._call("POST", "/batches", body, idempotency_key=idempotency_key, timeout=self._create_timeout).data
         return CreatedBatch(batch_id=str(data["batchId"]), jobs=[JobSlot.from_json(job) for job in data["jobs"]])
 
@@ -193,6 +203,49 @@ class ImgrecClient:
 
     def health(self) -> Json:
         return self._call("GET", "/health").data
+
+    # -- the library -------------------------------------------------------------------------------
+
+    def iter_batches(self, *, name: str | None = None, tag: str | None = None, page_size: int = 100) -> Iterator[Json]:
+        """The caller's batches, newest first, optionally those whose name contains `name` or with `tag`."""
+        yield from self._pages("/batches", "batches", {"name": name, "tag": tag}, page_size)
+
+    def search(self, params: Mapping[str, str | None], *, page_size: int = 100) -> Iterator[Json]:
+        """Every image a search finds, page by page (see `GET /search`)."""
+        yield from self._pages("/search", "results", {**params, "facets": "false"}, page_size)
+
+    def search_page(self, params: Mapping[str, str | None], *, limit: int = 24) -> Json:
+        """The first page of a search, with its facets."""
+        query = {k: v for k, v in {**params, "limit": str(limit)}.items() if v is not None}
+        return self._call("GET", f"/search?{urlencode(query)}").data
+
+    def stats(self, *, top: int = 10) -> Json:
+        return self._call("GET", f"/stats?top={top}").data
+
+    def delete_batch(self, batch_id: str) -> Json:
+        return self._call("DELETE", f"/batches/{_segment(batch_id)}").data
+
+    def delete_job(self, job_id: str) -> Json:
+        return self._call("DELETE", f"/jobs/{_segment(job_id)}").data
+
+    def delete_account_data(self) -> Json:
+        return self._call("DELETE", "/account/data").data
+
+    def get_deletion(self, deletion_id: str) -> Polled:
+        return self._call("GET", f"/deletions/{_segment(deletion_id)}")
+
+    def _pages(self, path: str, key: str, params: Mapping[str, str | None], page_size: int) -> Iterator[Json]:
+        token: str | None = None
+        while True:
+            query = {k: v for k, v in params.items() if v is not None}
+            query["limit"] = str(page_size)
+            if token:
+                query["nextToken"] = token
+            data = self._call("GET", f"{path}?{urlencode(query)}").data
+            yield from data.get(key, [])
+            token = data.get("nextToken")
+            if not token:
+                return
 
     # -- upload ------------------------------------------------------------------------------------
 
@@ -278,7 +331,7 @@ class ImgrecClient:
             headers["Content-Type"] = "application/json"
         if idempotency_key:
             headers["Idempotency-Key"] = idempotency_key
-        may_repeat = method == "GET" or retry_unsafe
+        may_repeat = method in ("GET", "DELETE") or retry_unsafe  # DELETE is idempotent in this API
         for attempt in range(self._retry.attempts):
             last = attempt + 1 >= self._retry.attempts
             try:

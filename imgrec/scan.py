@@ -7,6 +7,7 @@ file, unreadable, empty) become `Problem`s for the results file instead of stopp
 
 from __future__ import annotations
 
+import hashlib
 import os
 import stat
 from collections.abc import Iterator, Sequence
@@ -41,6 +42,8 @@ class FoundImage:
     path: str  # absolute, as the results file shows it
     size: int
     content_type: str
+    # When it last changed: a file sent before whose size or time differs is hashed to see if it really did.
+    mtime_ns: int = 0
 
 
 @dataclass(frozen=True)
@@ -113,4 +116,13 @@ def _check_file(path: str, info: os.stat_result, content_type: str) -> FoundImag
         os.close(os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0)))
     except OSError as error:
         return Problem(path, UNREADABLE, error.strerror or str(error))
-    return FoundImage(path=path, size=info.st_size, content_type=content_type)
+    return FoundImage(path=path, size=info.st_size, content_type=content_type, mtime_ns=info.st_mtime_ns)
+
+
+def file_sha256(path: str, chunk: int = 1 << 20) -> str:
+    """The content's SHA-256 (what tells a changed file from a touched one)."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while block := handle.read(chunk):
+            digest.update(block)
+    return digest.hexdigest()

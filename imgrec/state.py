@@ -24,6 +24,14 @@ from imgrec.scan import FoundImage, Problem
 
 NEW, SLOT, UPLOADED, SUBMITTED, PROBLEM = "new", "slot", "uploaded", "submitted", "problem"
 SCHEMA_VERSION = "1"
+# What the latest scan saw, and what was true of the file when it was sent (its content hash).
+_LATER_COLUMNS = {
+    "seen_size": "INTEGER",
+    "seen_mtime_ns": "INTEGER",
+    "sent_sha256": "TEXT",
+    "sent_size": "INTEGER",
+    "sent_mtime_ns": "INTEGER",
+}
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -41,6 +49,7 @@ CREATE TABLE IF NOT EXISTS files (
     error_message TEXT
 );
 CREATE INDEX IF NOT EXISTS files_stage ON files (stage, seq);
+-- Added with content-change detection; older state files get them on open (_migrate).
 CREATE INDEX IF NOT EXISTS files_intent ON files (intent);
 """
 
@@ -87,12 +96,69 @@ class RunState:
         # FULL: a committed intent or slot survives a power cut, not just a process crash.
         self._db.execute("PRAGMA synchronous=FULL")
         self._db.executescript(_SCHEMA)
+        self._migrate()
         self._run = 0
         self._batch_id: str | None = None
 
     def close(self) -> None:
         with self._lock:
             self._db.close()
+
+    def _migrate(self) -> None:
+        present = {str(row[1]) for row in self._db.execute("PRAGMA table_info(files)").fetchall()}
+        for name, kind in _LATER_COLUMNS.items():
+            if name not in present:
+                self._db.execute(f"ALTER TABLE files ADD COLUMN {name} {kind}")
+
+    # -- recovery ----------------------------------------------------------------------------------
+
+    def forget_batch(self) -> int:
+        """The batch this run was adding to is gone (deleted, expired, a restarted local stack): every file
+        sent to it goes back to `new`, to be sent again in a new batch. Returns how many files."""
+        with self._lock, self._tx():
+            changed = self._db.execute(
+                "UPDATE files SET stage = ?, job_id = NULL, upload = NULL, intent = NULL, error_code = NULL,"
+                " error_message = NULL, sent_sha256 = NULL, sent_size = NULL, sent_mtime_ns = NULL"
+                " WHERE job_id IS NOT NULL OR intent IS NOT NULL",
+                (NEW,),
+            ).rowcount
+            self._db.execute("DELETE FROM meta WHERE key IN ('batch_id', 'intent', 'intent_batch')")
+            self._batch_id = None
+        return int(changed)
+
+    def record_sent(self, job_id: str, sha256: str, size: int, mtime_ns: int) -> None:
+        with self._lock, self._tx():
+            self._db.execute(
+                "UPDATE files SET sent_sha256 = ?, sent_size = ?, sent_mtime_ns = ? WHERE job_id = ?",
+                (sha256, size, mtime_ns, job_id),
+            )
+
+    def maybe_changed(self) -> list[tuple[int, str, str]]:
+        """(seq, path, hash when sent) of files sent earlier whose size or modification time differs now."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT seq, path, sent_sha256 FROM files WHERE scan_run = ? AND sent_sha256 IS NOT NULL"
+                " AND stage IN (?, ?) AND (seen_size IS NOT sent_size OR seen_mtime_ns IS NOT sent_mtime_ns)"
+                " ORDER BY seq",
+                (self._run, UPLOADED, SUBMITTED),
+            ).fetchall()
+        return [(int(seq), str(path), str(sha)) for seq, path, sha in rows]
+
+    def resend(self, seqs: Sequence[int]) -> None:
+        """These files' content changed since they were sent: new slots, new jobs, analysed again."""
+        with self._lock, self._tx():
+            self._db.executemany(
+                "UPDATE files SET stage = ?, job_id = NULL, upload = NULL, size = seen_size,"
+                " sent_sha256 = NULL, sent_size = NULL, sent_mtime_ns = NULL WHERE seq = ?",
+                [(NEW, seq) for seq in seqs],
+            )
+
+    def unchanged(self, seq: int) -> None:
+        """Touched, not changed: remember the new time so the file is not hashed again."""
+        with self._lock, self._tx():
+            self._db.execute(
+                "UPDATE files SET sent_size = seen_size, sent_mtime_ns = seen_mtime_ns WHERE seq = ?", (seq,)
+            )
 
     # -- identity ----------------------------------------------------------------------------------
 
@@ -130,16 +196,17 @@ class RunState:
 
     def _record_scan_chunk(self, items: Sequence[FoundImage | Problem]) -> None:
         rows = [
-            (item.path, item.size, item.content_type, NEW, self._run, None, None)
+            (item.path, item.size, item.content_type, NEW, self._run, None, None, item.size, item.mtime_ns)
             if isinstance(item, FoundImage)
-            else (item.path, 0, None, PROBLEM, self._run, item.code, item.message)
+            else (item.path, 0, None, PROBLEM, self._run, item.code, item.message, None, None)
             for item in items
         ]
         with self._lock, self._tx():
             self._db.executemany(
-                "INSERT INTO files (path, size, content_type, stage, scan_run, error_code, error_message)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?)"
+                "INSERT INTO files (path, size, content_type, stage, scan_run, error_code, error_message,"
+                " seen_size, seen_mtime_ns) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
                 " ON CONFLICT (path) DO UPDATE SET scan_run = excluded.scan_run,"
+                "  seen_size = excluded.seen_size, seen_mtime_ns = excluded.seen_mtime_ns,"
                 "  size = CASE WHEN stage IN ('new', 'problem') AND intent IS NULL"
                 "   THEN excluded.size ELSE size END,"
                 "  content_type = CASE WHEN stage IN ('new', 'problem') AND intent IS NULL"

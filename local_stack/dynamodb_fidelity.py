@@ -9,6 +9,10 @@ locally, and the fixes the local AWS emulator installs (both idempotent, process
    and grow to gigabytes. Fix: DynamoDB's own order, checked then written: every condition is evaluated
    first, and only if all hold are the writes applied (under the lock, nothing can intervene). Nothing
    needs rolling back, so nothing is copied.
+3. Queries: moto answers every Query by sorting every item of the table, then filtering on the key, so a
+   library search over 10,000 images (~100,000 index items) took seconds. DynamoDB reads one partition.
+   Fix: a query reads only its partition: the table's own per-hash-key map, or, for an index, a map from
+   the index's hash key value to its items, built once and kept until the next write to the table.
 """
 
 from __future__ import annotations
@@ -17,6 +21,20 @@ import threading
 from typing import Any
 
 _LOCK = threading.RLock()
+# Actions that change no item; every other one invalidates the index maps of fix 3.
+_READS = frozenset(
+    {
+        "GetItem",
+        "BatchGetItem",
+        "Query",
+        "Scan",
+        "TransactGetItems",
+        "DescribeTable",
+        "ListTables",
+        "DescribeTimeToLive",
+    }
+)
+_WRITES = [0]
 
 
 def install() -> None:
@@ -29,11 +47,14 @@ def install() -> None:
 
     def call_action(self: DynamoHandler) -> Any:
         with _LOCK:
+            if self._get_action() not in _READS:
+                _WRITES[0] += 1  # any other action may change items: index maps are rebuilt on next use
             return unlocked(self)
 
     call_action._imgrec_fixed = True  # type: ignore[attr-defined]
     DynamoHandler.call_action = call_action  # type: ignore[method-assign]
     DynamoDBBackend.transact_write_items = _transact_write_items  # type: ignore[method-assign]
+    _install_partitioned_queries()
 
 
 def _key_of(backend: Any, op_type: str, op: dict[str, Any]) -> dict[str, Any]:
@@ -100,3 +121,50 @@ def _apply(backend: Any, op_type: str, op: dict[str, Any], key: dict[str, Any]) 
         backend.delete_item(table, key, expression_attribute_names=names, expression_attribute_values=values)
     elif op_type == "Update":
         backend.update_item(table, key, op["UpdateExpression"], names or {}, values or {})
+
+
+def _install_partitioned_queries() -> None:
+    from moto.dynamodb.models.table import Table
+
+    whole_table_query = Table.query
+
+    def query(self: Any, hash_key: Any, *args: Any, **kwargs: Any) -> Any:
+        index_name = args[6] if len(args) > 6 else kwargs.get("index_name")
+        conditions = kwargs.get("hash_key_conditions") or []
+        if index_name and len(conditions) == 1:
+            candidates = _index_partition(self, conditions[0][0], conditions[0][1])
+        elif not index_name and hash_key is not None:
+            stored = self.items.get(hash_key)
+            candidates = list(stored.values()) if self.range_key_attr and stored else ([stored] if stored else [])
+        else:
+            return whole_table_query(self, hash_key, *args, **kwargs)
+        self.all_items = lambda: candidates  # read by the original query alone, under the lock
+        try:
+            return whole_table_query(self, hash_key, *args, **kwargs)
+        finally:
+            del self.all_items
+
+    Table.query = query  # type: ignore[method-assign]
+
+
+def _index_partition(table: Any, attribute: str, value: Any) -> list[Any]:
+    cached = getattr(table, "_imgrec_index_maps", None)
+    if cached is None or cached[0] != _WRITES[0]:
+        cached = (_WRITES[0], {})
+        table._imgrec_index_maps = cached
+    maps: dict[str, dict[Any, list[Any]]] = cached[1]
+    if attribute not in maps:
+        grouped: dict[Any, list[Any]] = {}
+        for item in _all_items_of(table):
+            key = item.attrs.get(attribute)
+            if key is not None:
+                grouped.setdefault((key.type, str(key.value)), []).append(item)
+        maps[attribute] = grouped
+    return maps[attribute].get((value.type, str(value.value)), [])
+
+
+def _all_items_of(table: Any) -> list[Any]:
+    """moto's own method, past the attribute that shadows it during a query."""
+    from moto.dynamodb.models.table import Table
+
+    return Table.all_items(table)  # type: ignore[no-any-return]

@@ -196,6 +196,7 @@ class EmbeddedStack:
             env["IMGREC_TABLE_NAME"] = names.TABLE_NAME
             env["IMGREC_BUCKET_NAME"] = names.BUCKET_NAME
             env["IMGREC_QUEUE_URL"] = f"{self.aws_url}/{names.ACCOUNT_ID}/{names.QUEUE_NAME}"
+            env["IMGREC_DELETIONS_QUEUE_URL"] = f"{self.aws_url}/{names.ACCOUNT_ID}/{names.DELETIONS_QUEUE_NAME}"
         if "recognizer" in self._urls:
             env["AWS_ENDPOINT_URL_REKOGNITION"] = self.recognizer_url
         env.update(self.options.worker_environment)

@@ -8,6 +8,7 @@ TABLE_NAME = "imgrec-jobs"
 BUCKET_NAME = "imgrec-images"
 QUEUE_NAME = "imgrec-jobs"
 DLQ_NAME = "imgrec-jobs-dlq"
+DELETIONS_QUEUE_NAME = "imgrec-deletions"
 
 LOCAL_CREDENTIALS = {
     "AWS_ACCESS_KEY_ID": "local",

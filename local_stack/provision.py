@@ -58,6 +58,7 @@ def provision_table(dynamodb: Any, spec: StackSpec, table_name: str) -> None:
                 }
                 for index in table.indexes
             ],
+            StreamSpecification={"StreamEnabled": True, "StreamViewType": table.stream_view_type},
         )
     except ClientError as error:
         if error.response["Error"]["Code"] != "ResourceInUseException":
@@ -129,6 +130,9 @@ def provision(
     provision_table(_client("dynamodb", endpoint_url), spec, names.TABLE_NAME)
     provision_bucket(_client("s3", endpoint_url), spec, names.BUCKET_NAME, web_origins)
     queue_url, dlq_url = provision_queues(_client("sqs", endpoint_url), spec, visibility_timeout)
+    from local_stack.library_services import provision_deletions_queue
+
+    provision_deletions_queue(_client("sqs", endpoint_url), spec)
     return Provisioned(names.TABLE_NAME, names.BUCKET_NAME, queue_url, dlq_url)
 
 

@@ -42,8 +42,12 @@ class TableSpec:
         Index(name="byBatchStatus", hash_key="batchStatus", range_key="seq", range_type="N"),
         # A caller's batches, newest first (sparse: only batch items carry `batchOwner`).
         Index(name="byOwner", hash_key="batchOwner", range_key="createdAt"),
+        # The library index: a caller's images with one term, newest first (imagejobs/index.py).
+        Index(name="byTerm", hash_key="term", range_key="at"),
     )
     ttl_attribute: str = TTL_ATTRIBUTE
+    # The change stream the indexer reads (job records in, index items and analytics records out).
+    stream_view_type: str = "NEW_AND_OLD_IMAGES"
 
 
 @dataclass(frozen=True)
@@ -71,11 +75,26 @@ class EventSourceSpec:
 
 
 @dataclass(frozen=True)
+class LibrarySpec:
+    """The indexer's stream event source and the deletions queue (template: the library block)."""
+
+    stream_batch_size: int = 100
+    stream_batching_window_seconds: int = 1
+    stream_maximum_retry_attempts: int = 10
+    deletion_timeout_seconds: int = 300
+    # 6 x the deletion function's timeout, as for the jobs queue.
+    deletions_visibility_timeout: int = 6 * 300
+    deletions_max_receive_count: int = 5
+    deletions_batch_size: int = 1
+
+
+@dataclass(frozen=True)
 class StackSpec:
     table: TableSpec = field(default_factory=TableSpec)
     queue: QueueSpec = field(default_factory=QueueSpec)
     event_source: EventSourceSpec = field(default_factory=EventSourceSpec)
     cors: CorsRule = field(default_factory=CorsRule)
+    library: LibrarySpec = field(default_factory=LibrarySpec)
 
 
 STACK = StackSpec()

@@ -126,6 +126,21 @@ def worker_instances(options: LayoutOptions) -> int:
 WORKER_FUNCTION = "imgrec-worker"
 DEAD_LETTER_FUNCTION = "imgrec-dead-letters"
 API_FUNCTION = "imgrec-api"
+INDEXER_FUNCTION = "imgrec-indexer"
+DELETIONS_FUNCTION = "imgrec-deletions"
+
+
+def _stream_poller(c: Context) -> list[str]:
+    """The table's stream to the indexer (the template's DynamoDB event source mapping)."""
+    handler = "worker.handle_index.lambda_handler"
+    target = ["--invoke-url", c.invoke_urls[INDEXER_FUNCTION]] if c.invoke_urls is not None else ["--handler", handler]
+    return ["--table-name", names.TABLE_NAME, *target, "--function-name", INDEXER_FUNCTION, "--timeout", "60"]
+
+
+def _deletions_poller(c: Context) -> list[str]:
+    arguments = _poller(names.DELETIONS_QUEUE_NAME, DELETIONS_FUNCTION, "api.handle_deletions.lambda_handler", 300)(c)
+    return [*arguments, "--batch-size", str(STACK.library.deletions_batch_size)]
+
 
 SERVICES: tuple[Service, ...] = (
     Service("aws", "local_stack.aws", _listen("aws")),
@@ -155,6 +170,25 @@ SERVICES: tuple[Service, ...] = (
         function=DEAD_LETTER_FUNCTION,
         compose="dead-letter-poller",
     ),
+    # The library (issue 13): the indexer reads the table's stream, the deletion handler its queue.
+    Service(
+        "indexer",
+        "local_stack.stream_poller",
+        _stream_poller,
+        needs=("provision",),
+        function=INDEXER_FUNCTION,
+        compose="stream-poller",
+        # It listens on the table's stream, not on a port: the stream's ARN stands for its address.
+        ready=re.compile(r"listening on (?P<url>arn:aws:dynamodb:[^\s\"]+)"),
+    ),
+    Service(
+        "deletions",
+        "local_stack.poller",
+        _deletions_poller,
+        needs=("provision",),
+        function=DELETIONS_FUNCTION,
+        compose="deletion-poller",
+    ),
 )
 
 
@@ -176,5 +210,7 @@ def compose_context() -> Context:
         invoke_urls={
             WORKER_FUNCTION: f"http://worker:8080{INVOKE_PATH}",
             DEAD_LETTER_FUNCTION: f"http://dead-letters:8080{INVOKE_PATH}",
+            INDEXER_FUNCTION: f"http://indexer:8080{INVOKE_PATH}",
+            DELETIONS_FUNCTION: f"http://deletions:8080{INVOKE_PATH}",
         },
     )

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
@@ -13,21 +11,10 @@ from botocore.model import Shape
 from botocore.validate import ParamValidator
 
 from imagejobs.errors import ErrorCode, FeatureFailure
-from imagejobs.model import AnalysisOptions, Feature, JobStatus
+from imagejobs.model import Feature, JobStatus
 from imagejobs.records import JobError, Usage
 
 SUMMARY_TOP_LABELS = 10
-
-
-def detect_request(feature: Feature, image: bytes, options: AnalysisOptions) -> dict[str, Any]:
-    source = {"Bytes": image}
-    if feature is Feature.LABELS:
-        return {"Image": source, "MaxLabels": options.max_labels, "MinConfidence": options.min_confidence}
-    if feature is Feature.FACES:
-        return {"Image": source, "Attributes": ["DEFAULT"]}
-    if feature is Feature.TEXT:
-        return {"Image": source, "Filters": {"WordFilter": {"MinConfidence": options.min_confidence}}}
-    return {"Image": source, "MinConfidence": options.min_confidence}
 
 
 @cache
@@ -45,12 +32,6 @@ def is_valid_response(feature: Feature, response: object) -> bool:
     if not isinstance(response, dict) or not isinstance(response.get(feature.response_items_key), list):
         return False
     return not ParamValidator().validate(response, _output_shape(feature.operation)).has_errors()
-
-
-def request_digest(request: dict[str, Any]) -> str:
-    """Identifies a Detect* call's parameters (everything but the image itself)."""
-    parameters = {name: value for name, value in request.items() if name != "Image"}
-    return hashlib.sha256(json.dumps(parameters, sort_keys=True).encode()).hexdigest()[:16]
 
 
 @dataclass(frozen=True)

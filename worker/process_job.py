@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from imagejobs import keys
+from imagejobs.detect_requests import detect_request, request_digest
 from imagejobs.errors import ErrorCode, FeatureFailure, JobFailure, TransientError
 from imagejobs.messages import JobMessage
 from imagejobs.model import Feature, JobStatus
@@ -25,7 +26,7 @@ from imagejobs.records import JobError, JobRecord, Usage, iso
 from imagejobs.settings import WorkerSettings
 from imagejobs.store import StaleRecordError
 from worker.adapters.rekognition import ThrottledError
-from worker.analysis import Outcome, detect_request, is_valid_response, outcome_of, request_digest
+from worker.analysis import Outcome, is_valid_response, outcome_of
 from worker.normalize import NormalizedImage, NormalizeLimits, normalize
 from worker.ports import JobStore, ObjectStore, Recognizer
 

@@ -8,10 +8,10 @@ import boto3
 from botocore.config import Config
 
 from api.adapters.objects import ObjectStore
-from api.adapters.queue import JobQueue
+from api.adapters.queue import DeletionQueue, JobQueue
 from api.logic.services import Services
 from api.settings import get_settings
-from imagejobs.store import JobStore
+from imagejobs.index_store import LibraryStore
 
 # API Gateway gives up on the function after 29 s: one call's worst case (attempts x (connect + read) +
 # backoff) stays well inside it, so a slow dependency ends in a 503 with Retry-After, not a gateway 504.
@@ -27,11 +27,15 @@ CONFIG = Config(
 def get_services() -> Services:
     settings = get_settings()
     session = boto3.session.Session()
+    store = LibraryStore(session.client("dynamodb", config=CONFIG), settings.table_name)
+    sqs = session.client("sqs", config=CONFIG)
     return Services(
         settings=settings,
-        store=JobStore(session.client("dynamodb", config=CONFIG), settings.table_name),
+        store=store,
         objects=ObjectStore(
             session.client("s3", config=CONFIG.merge(Config(signature_version="s3v4"))), settings.bucket_name
         ),
-        queue=JobQueue(session.client("sqs", config=CONFIG), settings.queue_url),
+        queue=JobQueue(sqs, settings.queue_url),
+        library=store,
+        deletions=DeletionQueue(sqs, settings.deletions_queue_url),
     )

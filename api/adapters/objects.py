@@ -11,6 +11,7 @@ from api.logic.ports import UploadForm
 from imagejobs.aws_errors import error_code, translate
 
 _MISSING = frozenset({"404", "NoSuchKey", "NotFound"})
+_DELETE_BATCH = 1000  # DeleteObjects takes at most 1,000 keys
 
 
 class ObjectStore:
@@ -65,3 +66,35 @@ class ObjectStore:
                 "get_object", Params={"Bucket": self._bucket, "Key": key}, ExpiresIn=expires_in
             )
         )
+
+    def list_keys(self, prefix: str, limit: int | None = None) -> list[str]:
+        """Every key under `prefix` (up to `limit`): what a deletion removes, found rather than assumed."""
+        found: list[str] = []
+        try:
+            for page in self._client.get_paginator("list_objects_v2").paginate(Bucket=self._bucket, Prefix=prefix):
+                found += [item["Key"] for item in page.get("Contents", [])]
+                if limit is not None and len(found) >= limit:
+                    return found[:limit]
+        except (ClientError, BotoCoreError) as error:
+            raise translate(error, "S3 LIST") from error
+        return found
+
+    def delete(self, keys: list[str]) -> int:
+        """Remove these objects (a missing one is no error: deleting twice is deleting once)."""
+        removed = 0
+        for start in range(0, len(keys), _DELETE_BATCH):
+            group = keys[start : start + _DELETE_BATCH]
+            try:
+                answer = self._client.delete_objects(
+                    Bucket=self._bucket, Delete={"Objects": [{"Key": key} for key in group], "Quiet": True}
+                )
+            except (ClientError, BotoCoreError) as error:
+                raise translate(error, "S3 DELETE") from error
+            failed = answer.get("Errors", [])
+            if failed:
+                raise translate(
+                    ClientError({"Error": {"Code": failed[0].get("Code", "InternalError")}}, "DeleteObjects"),
+                    "S3 DELETE",
+                )
+            removed += len(group)
+        return removed

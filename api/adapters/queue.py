@@ -52,3 +52,21 @@ def _entries(group: list[JobMessage], trace_header: str | None) -> list[dict[str
             entry["MessageSystemAttributes"] = {"AWSTraceHeader": {"DataType": "String", "StringValue": trace_header}}
         entries.append(entry)
     return entries
+
+
+class DeletionQueue:
+    """The deletions queue: one message per deletion to go on with (`api/handle_deletions.py`)."""
+
+    def __init__(self, client: Any, queue_url: str) -> None:
+        self._client = client
+        self._queue_url = queue_url
+
+    def send(self, deletion_id: str, delay_seconds: int = 0) -> None:
+        try:
+            self._client.send_message(
+                QueueUrl=self._queue_url,
+                MessageBody=json.dumps({"deletionId": deletion_id}),
+                DelaySeconds=max(0, min(900, delay_seconds)),
+            )
+        except (ClientError, BotoCoreError) as error:
+            raise translate(error, "SQS SendMessage") from error

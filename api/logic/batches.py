@@ -36,10 +36,18 @@ REUSED_KEY = "this Idempotency-Key was used for a different request; use a new k
 
 
 def owned_batch(services: Services, owner: str, batch_id: str) -> BatchRecord:
+    """The caller's batch; one being deleted is already gone for the API (404)."""
     batch = services.store.get_batch(batch_id) if keys.is_valid_id(batch_id) else None
-    if batch is None or batch.owner != owner:
+    if batch is None or batch.owner != owner or batch.deleting_since is not None:
         raise NotFoundError(f"no batch {batch_id[:80]!r}")
     return batch
+
+
+def _reserve_seq(services: Services, batch: BatchRecord, count: int) -> int:
+    try:
+        return services.store.reserve_seq(batch.batch_id, count)
+    except StaleRecordError as error:  # deleted since we read it
+        raise NotFoundError(f"no batch {batch.batch_id!r}") from error
 
 
 def _check_sizes(services: Services, images: list[ImageSlot]) -> None:
@@ -109,7 +117,7 @@ def _replay(
         raise ConflictError(REUSED_KEY)
     missing = [(job_id, image) for job_id, image in zip(job_ids, images, strict=True) if job_id not in found]
     if missing:  # the earlier request stopped between two transactions
-        first_seq = services.store.reserve_seq(batch.batch_id, len(missing))
+        first_seq = _reserve_seq(services, batch, len(missing))
         made = _new_jobs(services, batch, [i for _, i in missing], first_seq, [j for j, _ in missing], digest)
         try:
             services.store.add_jobs(batch.batch_id, made)
@@ -143,6 +151,8 @@ def create_batch(
     images: list[ImageSlot],
     options: AnalysisOptions,
     idempotency_key: str | None = None,
+    name: str | None = None,
+    tags: tuple[str, ...] = (),
 ) -> BatchCreated:
     """A batch with one upload slot per image. With an Idempotency-Key, repeating the request (say after
     a lost answer) returns the same batch and jobs with fresh upload forms instead of new ones."""
@@ -150,7 +160,9 @@ def create_batch(
     if (full := quotas.batch_full(services, 0, len(images))) is not None:
         raise full
     now = services.clock()
-    digest = request_digest("create", owner, idempotency_key, _slots_digest(images), options.to_json())
+    tags = tuple(sorted(set(tags)))
+    labels = [name, list(tags)] if name is not None or tags else []  # no change to the digests of older requests
+    digest = request_digest("create", owner, idempotency_key, _slots_digest(images), options.to_json(), *labels)
     batch = BatchRecord(
         batch_id=keys.replayable_id("b", owner, idempotency_key) if idempotency_key else keys.new_batch_id(),
         owner=owner,
@@ -159,6 +171,8 @@ def create_batch(
         expires_at=int((now + timedelta(days=services.settings.retention_days)).timestamp()),
         next_seq=len(images),
         request_digest=digest if idempotency_key else None,
+        name=name,
+        tags=tags,
     )
     job_ids = _job_ids(len(images), (batch.batch_id, idempotency_key) if idempotency_key else None)
     existing = services.store.get_batch(batch.batch_id) if idempotency_key else None
@@ -190,7 +204,7 @@ def add_images(
         if (full := quotas.batch_full(services, batch.total, len(images))) is not None:
             raise full
         quotas.reserve_images(services, owner, len(images))
-        first_seq = services.store.reserve_seq(batch.batch_id, len(images))
+        first_seq = _reserve_seq(services, batch, len(images))
         jobs = _new_jobs(services, batch, images, first_seq, job_ids, digest if idempotency_key else None)
         _add_within_quota(services, batch, jobs)
     logger.info("images added", batch_id=batch.batch_id, images=len(jobs))
@@ -201,9 +215,11 @@ def _add_within_quota(services: Services, batch: BatchRecord, jobs: list[JobReco
     limit = services.settings.quota_jobs_per_batch
     try:
         services.store.add_jobs(batch.batch_id, jobs, max_total=limit)
-    except StaleRecordError as error:  # a concurrent add filled the batch first
+    except StaleRecordError as error:  # a concurrent add filled the batch first, or it was deleted
         current = services.store.get_batch(batch.batch_id)
-        full = quotas.batch_full(services, current.total if current else limit, len(jobs))
+        if current is None:
+            raise NotFoundError(f"no batch {batch.batch_id!r}") from error
+        full = quotas.batch_full(services, current.total, len(jobs))
         raise full or QuotaExceededError("the batch is full", retry_after_seconds=3600) from error
 
 

@@ -41,6 +41,16 @@ class BatchesToken(_Token):
     owner: Annotated[str, Field(min_length=16, max_length=16)]  # a digest: tokens never show the caller's id
     batch: Annotated[str, Field(pattern=keys.ID_PATTERN.pattern)]
     created_at: Annotated[str, Field(min_length=1, max_length=40)]
+    # The listing's filters (a digest), when it has any: a token is only good for the same filters.
+    filter: Annotated[str, Field(min_length=16, max_length=16)] | None = None
+
+
+class SearchToken(_Token):
+    kind: Literal["search"] = "search"
+    owner: Annotated[str, Field(min_length=16, max_length=16)]
+    query: Annotated[str, Field(min_length=16, max_length=16)]  # digest of the search's parameters
+    job: Annotated[str, Field(pattern=keys.ID_PATTERN.pattern)]
+    at: Annotated[str, Field(min_length=1, max_length=80)]
 
 
 TokenT = TypeVar("TokenT", bound=_Token)
@@ -85,21 +95,42 @@ def jobs_start_key(token: str | None, batch_id: str, status: JobStatus | None) -
     return key
 
 
-def batches_token(last_key: AttributeMap | None, owner: str) -> str | None:
+def batches_token(last_key: AttributeMap | None, owner: str, filters: str | None = None) -> str | None:
     if not last_key:
         return None
     batch_id = last_key["pk"]["S"].removeprefix("BATCH#")
-    return _encode(BatchesToken(owner=owner_digest(owner), batch=batch_id, created_at=last_key["createdAt"]["S"]))
+    return _encode(
+        BatchesToken(owner=owner_digest(owner), batch=batch_id, created_at=last_key["createdAt"]["S"], filter=filters)
+    )
 
 
-def batches_start_key(token: str | None, owner: str) -> AttributeMap | None:
+def batches_start_key(token: str | None, owner: str, filters: str | None = None) -> AttributeMap | None:
     if token is None:
         return None
     decoded = _decode(BatchesToken, token)
-    if decoded.owner != owner_digest(owner):
+    if decoded.owner != owner_digest(owner) or decoded.filter != filters:
         raise BadRequestError("nextToken belongs to another listing")
     return {
         **records.batch_key(decoded.batch),
         "batchOwner": {"S": owner},
         "createdAt": {"S": decoded.created_at},
     }
+
+
+def digest(*parts: object) -> str:
+    """Names a listing's filters or a search's parameters inside its tokens."""
+    return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
+def search_token(owner: str, query: str, job_id: str, at: str) -> str:
+    return _encode(SearchToken(owner=owner_digest(owner), query=query, job=job_id, at=at))
+
+
+def search_start_key(token: str | None, owner: str, query: str, term: str, sk: str) -> AttributeMap | None:
+    """The `byTerm` key to go on from: the driving term and item are rebuilt from the search itself."""
+    if token is None:
+        return None
+    decoded = _decode(SearchToken, token)
+    if decoded.owner != owner_digest(owner) or decoded.query != query:
+        raise BadRequestError("nextToken belongs to another search (other parameters)")
+    return {**records.job_key(decoded.job), "sk": {"S": sk}, "term": {"S": term}, "at": {"S": decoded.at}}

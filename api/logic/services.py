@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from api.logic.ports import JobQueue, JobRepository, ObjectStorage
+from api.logic.ports import DeletionQueue, JobQueue, JobRepository, Library, ObjectStorage
 from imagejobs.settings import ApiSettings
 
 
@@ -20,4 +20,6 @@ class Services:
     store: JobRepository
     objects: ObjectStorage
     queue: JobQueue
+    library: Library
+    deletions: DeletionQueue
     clock: Callable[[], datetime] = utc_now

@@ -104,4 +104,7 @@ def batch_view(batch: BatchRecord, price_per_1000_calls: float) -> Batch:
             estimated_cost_usd=round(calls * price_per_1000_calls / 1000, 4),
             price_per_1000_calls_usd=price_per_1000_calls,
         ),
+        name=batch.name,
+        tags=list(batch.tags),
+        finished_at=batch.finished_at if batch.done else None,
     )

@@ -107,6 +107,9 @@ class Batch(ApiModel):
     counts: StatusCounts
     done: Annotated[bool, Field(description="Every job has reached SUCCEEDED, PARTIAL or FAILED.")]
     usage: BatchUsage
+    name: Annotated[str | None, Field(description="The batch's name, if it has one.")] = None
+    tags: list[str] = []
+    finished_at: Annotated[str | None, Field(description="When its last job finished (once `done`).")] = None
 
 
 class BatchPage(ApiModel):

@@ -27,6 +27,16 @@ class ImageSlot(ApiModel):
     ]
 
 
+BatchName = Annotated[
+    str,
+    StringConstraints(strict=True, min_length=1, max_length=200, pattern=r"^\S(.*\S)?$"),
+    Field(description="A name to find the batch by (no leading or trailing space)."),
+]
+TAG_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:/=+@-]{0,63}$"
+Tag = Annotated[str, StringConstraints(strict=True, pattern=TAG_PATTERN)]
+Tags = Annotated[list[Tag], Field(max_length=20, description="Up to 20 tags (letters, digits, `_.:/=+@-`).")]
+
+
 class CreateBatchRequest(ApiModel):
     model_config = ConfigDict(
         json_schema_extra={
@@ -44,6 +54,15 @@ class CreateBatchRequest(ApiModel):
 
     images: Annotated[list[ImageSlot], Field(min_length=1, max_length=MAX_IMAGES_PER_REQUEST)]
     options: AnalysisOptions = AnalysisOptions()
+    name: BatchName | None = None
+    tags: Tags = []
+
+
+class UpdateBatchRequest(ApiModel):
+    """Rename or re-tag a batch: a field left out stays as it is; `"name": null` removes the name."""
+
+    name: BatchName | None = None
+    tags: Tags | None = None
 
 
 class AddImagesRequest(ApiModel):

@@ -15,7 +15,10 @@ ERRORS = {
     400: "The request is not valid (`VALIDATION_ERROR`): a field, parameter, header or token is malformed.",
     401: "No bearer token, or one that is not valid (`UNAUTHORIZED`).",
     404: "No such resource among the caller's own (`NOT_FOUND`); another caller's id answers the same.",
-    409: "The `Idempotency-Key` was used for a different request (`IDEMPOTENCY_KEY_REUSED`).",
+    409: (
+        "The `Idempotency-Key` was used for a different request (`IDEMPOTENCY_KEY_REUSED`), or the resource is "
+        "busy (`RESOURCE_BUSY`: a job being analysed is deleted once it has finished; see `Retry-After`)."
+    ),
     413: "Too large (`FILE_TOO_LARGE`): an image over the upload limit, or a body over the API's limit.",
     415: "The body's `Content-Type` is not one this operation takes (`UNSUPPORTED_MEDIA_TYPE`).",
     429: (
@@ -37,7 +40,7 @@ HEADERS: dict[str, dict[str, Any]] = {
         "schema": {"type": "string"},
     },
 }
-_ERROR_HEADERS = {429: ["Retry-After"], 503: ["Retry-After"]}
+_ERROR_HEADERS = {409: ["Retry-After"], 429: ["Retry-After"], 503: ["Retry-After"]}
 
 # Every authenticated route can meet these, whatever it does.
 AUTHENTICATED = (400, 401, 429, 500, 503)

@@ -9,12 +9,12 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Pat
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
 from api.adapters.clients import get_services
-from api.logic import batches
+from api.logic import batches, library
 from api.logic.services import Services
 from api.logic.views import BATCH_RETRY_AFTER
 from api.models.batches import Batch, BatchCreated, BatchPage, CloseOutcome, ImagesAdded, SubmitOutcome
 from api.models.jobs import JobPage
-from api.models.requests import AddImagesRequest, CreateBatchRequest, SubmitRequest
+from api.models.requests import TAG_PATTERN, AddImagesRequest, CreateBatchRequest, SubmitRequest, UpdateBatchRequest
 from api.routes.answers import AUTHENTICATED, WITH_BODY, answers
 from api.routes.identity import caller
 from api.routes.responses import model_response
@@ -52,19 +52,48 @@ EVERY_JOB = SubmitRequest()  # a submit without a body
 def create_batch(
     body: Annotated[CreateBatchRequest, Body()], services: ServicesDep, idempotency_key: IdempotencyKey = None
 ) -> Response[str]:
-    created = batches.create_batch(services, caller(router.current_event), body.images, body.options, idempotency_key)
+    created = batches.create_batch(
+        services,
+        caller(router.current_event),
+        body.images,
+        body.options,
+        idempotency_key,
+        name=body.name,
+        tags=tuple(body.tags),
+    )
     metrics.add_metric(name="ImagesRegistered", unit="Count", value=len(body.images))
     return model_response(201, created)
 
 
 @router.get(
     "/batches",
-    summary="The caller's batches, newest first",
-    responses=answers(200, BatchPage, "A page of batches."),
+    summary="The caller's batches, newest first; optionally those whose name contains a text, or with a tag",
+    responses=answers(200, BatchPage, "A page of batches (full pages also when filtered)."),
     tags=["batches"],
 )
-def list_batches(services: ServicesDep, limit: Limit = 20, next_token: NextToken = None) -> Response[str]:
-    return model_response(200, batches.list_batches(services, caller(router.current_event), limit, next_token))
+def list_batches(
+    services: ServicesDep,
+    limit: Limit = 20,
+    next_token: NextToken = None,
+    name: Annotated[
+        str | None, Query(min_length=1, max_length=200, description="Part of the name, in any letter case.")
+    ] = None,
+    tag: Annotated[str | None, Query(pattern=TAG_PATTERN, description="A tag the batch carries.")] = None,
+) -> Response[str]:
+    page = library.list_batches(services, caller(router.current_event), limit, next_token, name, tag)
+    return model_response(200, page)
+
+
+@router.patch(
+    "/batches/<batchId>",
+    summary="Rename or re-tag a batch",
+    responses=answers(200, Batch, "The batch as it is now.", errors=(*AUTHENTICATED, *WITH_BODY, 404)),
+    tags=["batches"],
+)
+def update_batch(
+    batch_id: BatchId, body: Annotated[UpdateBatchRequest, Body()], services: ServicesDep
+) -> Response[str]:
+    return model_response(200, library.update_batch(services, caller(router.current_event), batch_id, body))
 
 
 @router.post(

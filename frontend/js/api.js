@@ -70,8 +70,11 @@ export class ApiClient {
     return { data, headers: response.headers, status: response.status };
   }
 
-  async createBatch(images, options) {
-    return (await this.request("POST", "/batches", { body: { images, options } })).data;
+  async createBatch(images, options, { name, tags } = {}) {
+    const body = { images, options };
+    if (name) body.name = name;
+    if (tags?.length) body.tags = tags;
+    return (await this.request("POST", "/batches", { body })).data;
   }
 
   async addImages(batchId, images) {
@@ -108,5 +111,42 @@ export class ApiClient {
 
   async getJob(jobId) {
     return (await this.request("GET", `/jobs/${encodeURIComponent(jobId)}`)).data;
+  }
+
+  // ---- the library ----
+
+  // One page of GET /search: { results, nextToken, facets (first page) }.
+  async search(params = {}, { limit = 24, nextToken } = {}) {
+    return (await this.request("GET", "/search", { query: { ...params, limit, nextToken } })).data;
+  }
+
+  async stats(top = 10) {
+    return (await this.request("GET", "/stats", { query: { top } })).data;
+  }
+
+  async listBatches({ name, tag, limit = 100, nextToken } = {}) {
+    return (await this.request("GET", "/batches", { query: { name, tag, limit, nextToken } })).data;
+  }
+
+  async updateBatch(batchId, changes) {
+    return (await this.request("PATCH", `/batches/${encodeURIComponent(batchId)}`, { body: changes })).data;
+  }
+
+  // DELETE answers 200 when done, 202 when it goes on in the background: both return the deletion.
+  async deleteBatch(batchId) {
+    return (await this.request("DELETE", `/batches/${encodeURIComponent(batchId)}`)).data;
+  }
+
+  async deleteJob(jobId) {
+    return (await this.request("DELETE", `/jobs/${encodeURIComponent(jobId)}`)).data;
+  }
+
+  async deleteAccountData() {
+    return (await this.request("DELETE", "/account/data")).data;
+  }
+
+  async getDeletion(deletionId) {
+    const { data, headers } = await this.request("GET", `/deletions/${encodeURIComponent(deletionId)}`);
+    return { deletion: data, retryAfter: headers.get("Retry-After") };
   }
 }

@@ -14,6 +14,8 @@ import { renderAlerts, renderHeader, renderSignIn } from "./views/chrome.js";
 import { renderCompose } from "./views/compose.js";
 import { renderDetail } from "./views/detail.js";
 import { downloadText } from "./views/dom.js";
+import { searchParams } from "./library.js";
+import { renderLibrary, renderNav } from "./views/library.js";
 import { renderBatch, renderGallery } from "./views/results.js";
 import { UploadsView } from "./views/uploads.js";
 
@@ -22,6 +24,19 @@ const LANGUAGE_KEY = "imgrec.language";
 const BATCH_KEY = "imgrec.batchId";
 const JOBS_REFRESH_EVERY = 5;
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+function freshLibrary() {
+  return {
+    query: { text: "", mode: "label", batchId: "", flagged: false, faces: "" },
+    page: null,
+    stats: null,
+    batches: [],
+    loading: false,
+    deleting: false,
+    detailJob: null,
+    generation: 0,
+  };
+}
 
 function freshBatchState() {
   return {
@@ -57,6 +72,8 @@ export class App {
     this.nameError = false;
     this.generation = 0; // bumped on new batch / sign-out so stale polling loops stop
     this.detail = { jobId: null, show: { faces: true, labels: true, text: true } };
+    this.view = "work";
+    this.library = freshLibrary();
     this.state = {
       selection: { accepted: [], refused: [] },
       options: { features: ["LABELS"], minConfidence: 55 },
@@ -67,7 +84,10 @@ export class App {
     this.renderScheduled = false;
     elements.dialog.addEventListener("close", () => {
       // Back to the card that opened it (the gallery may have been re-rendered meanwhile).
-      const opener = document.getElementById(`open-${this.detail.jobId}`);
+      const opener =
+        this.view === "library"
+          ? document.querySelector(`#library-results [data-job-id="${this.detail.jobId}"] .card-open`)
+          : document.getElementById(`open-${this.detail.jobId}`);
       this.detail.jobId = null;
       opener?.focus();
     });
@@ -111,10 +131,17 @@ export class App {
     };
     renderHeader(this.el.header, ctx);
     renderAlerts(this.el.alerts, { t, alerts: this.alerts, actions: this.actions });
+    renderNav(this.el.nav, { t, view: this.view, actions: this.actions, signedIn: this.signedIn });
     this.el.signin.hidden = this.signedIn;
-    this.el.work.hidden = !this.signedIn;
+    this.el.work.hidden = !this.signedIn || this.view !== "work";
+    this.el.library.hidden = !this.signedIn || this.view !== "library";
     if (!this.signedIn) {
       renderSignIn(this.el.signin, { ...ctx, nameError: this.nameError });
+      return;
+    }
+    if (this.view === "library") {
+      this._renderLibrary();
+      this._renderDetail();
       return;
     }
     this.el.compose.hidden = Boolean(this.state.batch || this.state.creating);
@@ -143,8 +170,15 @@ export class App {
     });
   }
 
+  _renderLibrary() {
+    const focusedId = document.activeElement?.id;
+    renderLibrary(this.el.library, { t: this.t, library: this.library, actions: this.actions });
+    if (focusedId && document.activeElement?.id !== focusedId) document.getElementById(focusedId)?.focus();
+  }
+
   _renderDetail() {
-    const job = this.state.jobs.find((item) => item.jobId === this.detail.jobId);
+    const fromLibrary = this.library.detailJob?.jobId === this.detail.jobId ? this.library.detailJob : null;
+    const job = fromLibrary ?? this.state.jobs.find((item) => item.jobId === this.detail.jobId);
     if (!job) return;
     const focusedId = document.activeElement?.id;
     renderDetail(this.el.dialog, {
@@ -207,7 +241,7 @@ export class App {
       let jobs;
       try {
         if (index === 0) {
-          const created = await this.api.createBatch(images, options);
+          const created = await this.api.createBatch(images, options, { name: this.state.options.name?.trim() });
           this.state.batch = { batchId: created.batchId, createdAt: created.createdAt };
           this.tabStorage.setItem(BATCH_KEY, created.batchId);
           jobs = created.jobs;
@@ -328,6 +362,81 @@ export class App {
     this._renderDetail();
   }
 
+  // ---------- the library ----------
+
+  async loadLibrary() {
+    const generation = ++this.library.generation;
+    this.library.loading = true;
+    this._renderLibrary();
+    try {
+      const [batches, stats, page] = await Promise.all([
+        this.api.listBatches(),
+        this.api.stats(10),
+        this.api.search(searchParams(this.library.query)),
+      ]);
+      if (generation !== this.library.generation) return;
+      Object.assign(this.library, { batches: batches.batches, stats, page });
+    } catch (error) {
+      this._apiFailed(error);
+    } finally {
+      if (generation === this.library.generation) this.library.loading = false;
+    }
+    if (this.view === "library") this._renderLibrary();
+  }
+
+  async searchLibrary() {
+    const generation = ++this.library.generation;
+    this.library.loading = true;
+    this._renderLibrary();
+    try {
+      const page = await this.api.search(searchParams(this.library.query));
+      if (generation !== this.library.generation) return;
+      this.library.page = page;
+    } catch (error) {
+      this._apiFailed(error);
+    } finally {
+      if (generation === this.library.generation) this.library.loading = false;
+    }
+    this._renderLibrary();
+  }
+
+  async moreLibraryResults() {
+    const { page } = this.library;
+    if (!page?.nextToken) return;
+    try {
+      const next = await this.api.search(searchParams(this.library.query), { nextToken: page.nextToken });
+      this.library.page = { ...page, results: [...page.results, ...next.results], nextToken: next.nextToken };
+    } catch (error) {
+      this._apiFailed(error);
+    }
+    this._renderLibrary();
+  }
+
+  // A DELETE answers at once when done, else the deletion goes on in the background: wait for it.
+  async _deleted(deletion) {
+    let current = deletion;
+    while (current.status !== "COMPLETED") {
+      await sleep(retryAfterMs(null, { fallbackMs: 1000 }));
+      current = (await this.api.getDeletion(current.deletionId)).deletion;
+    }
+    return current;
+  }
+
+  async _delete(question, call, after = () => {}) {
+    if (!globalThis.confirm(question)) return;
+    this.library.deleting = true;
+    this._renderLibrary();
+    try {
+      await this._deleted(await call());
+      after();
+    } catch (error) {
+      this._apiFailed(error);
+    } finally {
+      this.library.deleting = false;
+    }
+    await this.loadLibrary();
+  }
+
   _resetAll() {
     this.generation += 1;
     this.polling = false;
@@ -350,6 +459,57 @@ export class App {
 
   _actions() {
     return {
+      showView: (view) => {
+        this.view = view;
+        this.renderAll();
+        if (view === "library") this.loadLibrary();
+        document.getElementById(`nav-${view}`)?.focus();
+      },
+      setBatchName: (name) => {
+        this.state.options.name = name;
+      },
+      setLibraryQuery: (changes, searchNow = false) => {
+        Object.assign(this.library.query, changes);
+        if (searchNow) this.searchLibrary();
+      },
+      searchLibrary: () => this.searchLibrary(),
+      narrowToLabel: (name) => {
+        Object.assign(this.library.query, { text: name, mode: "label" });
+        this.searchLibrary();
+      },
+      moreLibraryResults: () => this.moreLibraryResults(),
+      openLibraryDetail: async (jobId) => {
+        try {
+          this.library.detailJob = await this.api.getJob(jobId);
+        } catch (error) {
+          this._apiFailed(error);
+          return;
+        }
+        this.actions.openDetail(jobId);
+      },
+      deleteLibraryImage: (hit) =>
+        this._delete(this.t("library.confirmDeleteImage", { name: hit.filename }), () =>
+          this.api.deleteJob(hit.jobId),
+        ),
+      deleteLibraryBatch: (batch) =>
+        this._delete(
+          this.t("library.confirmDeleteBatch", { name: batch.name || batch.batchId, count: batch.total }),
+          () => this.api.deleteBatch(batch.batchId),
+          () => {
+            if (this.state.batch?.batchId === batch.batchId) this._resetAll();
+            if (this.library.query.batchId === batch.batchId) this.library.query.batchId = "";
+          },
+        ),
+      renameBatch: async (batch) => {
+        const name = globalThis.prompt(this.t("library.renamePrompt"), batch.name ?? "");
+        if (name === null) return;
+        try {
+          await this.api.updateBatch(batch.batchId, { name: name.trim() || null });
+        } catch (error) {
+          this._apiFailed(error);
+        }
+        await this.loadLibrary();
+      },
       setLanguage: (language) => {
         this.t = makeTranslator(supportedLanguage(language));
         this.storage.setItem(LANGUAGE_KEY, this.t.lang);

@@ -23,6 +23,8 @@ async function boot() {
     batch: byId("batch"),
     gallery: byId("gallery-view"),
     dialog: byId("detail"),
+    nav: byId("nav"),
+    library: byId("library"),
   });
   globalThis.imgrecApp = app; // a handle for debugging in the console and for browser tests' diagnostics
   await app.start();

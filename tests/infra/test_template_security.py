@@ -11,7 +11,7 @@ import pytest
 
 from api.sign_up_settings import SignUpSettings
 from api.smoke_settings import SmokeSettings
-from imagejobs.settings import ENV_PREFIX, ApiSettings, WorkerSettings
+from imagejobs.settings import ENV_PREFIX, ApiSettings, StoreSettings, WorkerSettings
 from tests.infra.cfn import Evaluation
 from tests.infra.conftest import REPO, of_type, parameter_default
 
@@ -33,6 +33,8 @@ FUNCTION_ROLES = {
     "DeadLetterFunction": "DeadLetterRole",
     "PreSignUpFunction": "PreSignUpRole",
     "SmokeTestFunction": "SmokeTestRole",
+    "IndexerFunction": "IndexerRole",
+    "DeletionFunction": "DeletionRole",
 }
 HANDLERS = {
     "ApiFunction": "api.handle_api.lambda_handler",
@@ -40,9 +42,14 @@ HANDLERS = {
     "DeadLetterFunction": "worker.handle_dead_letters.lambda_handler",
     "PreSignUpFunction": "api.handle_pre_sign_up.lambda_handler",
     "SmokeTestFunction": "api.handle_pre_traffic.lambda_handler",
+    "IndexerFunction": "worker.handle_index.lambda_handler",
+    "DeletionFunction": "api.handle_deletions.lambda_handler",
 }
 # Every role of the template, function or service, is held to the same rules.
 ALL_ROLES = [*FUNCTION_ROLES.values(), "DeploymentRole", "SignUpDeploymentRole"]
+# Who may delete objects, and where: deletions (the API within a request, the deletion handler), and the
+# indexer for the analytics record of a job that is gone.
+DELETERS = {"ApiRole": {"uploads/", "derived/", "analytics/"}, "DeletionRole": {"uploads/", "derived/", "analytics/"}}
 
 
 def _as_list(value: Any) -> list[Any]:
@@ -119,8 +126,14 @@ def test_s3_object_access_is_confined_to_the_products_prefixes(resources):
     assert object_prefixes(worker["s3:PutObject"]) == {"derived/"}
     for role in ("DeadLetterRole", "PreSignUpRole", "SmokeTestRole"):
         assert not [a for a in granted(resources, role) if a.startswith("s3:")], role
+    assert object_prefixes(granted(resources, "IndexerRole")["s3:DeleteObject"]) == {"analytics/"}
     for role in ALL_ROLES:
-        assert not {"s3:DeleteObject", "s3:PutBucketPolicy", "s3:PutObjectAcl"} & set(granted(resources, role))
+        grants = granted(resources, role)
+        assert not {"s3:PutBucketPolicy", "s3:PutObjectAcl"} & set(grants)
+        if role in DELETERS:
+            assert object_prefixes(grants["s3:DeleteObject"]) == DELETERS[role]
+        elif role != "IndexerRole":
+            assert "s3:DeleteObject" not in grants, role
 
 
 def test_list_bucket_is_granted_on_the_images_bucket_only(resources):
@@ -138,7 +151,7 @@ def test_queue_access_per_role(resources):
     dead = {a: r for a, r in granted(resources, "DeadLetterRole").items() if a.startswith("sqs:")}
     poll = {"sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ChangeMessageVisibility"}
 
-    assert api == {"sqs:SendMessage": [jobs_queue]}
+    assert api == {"sqs:SendMessage": [{"Fn::GetAtt": ["DeletionsQueue", "Arn"]}, jobs_queue]}
     # The worker also sends: a job still throttled on its last allowed receive goes back as a new message.
     assert set(worker) == poll | {"sqs:SendMessage"} and all(r == [jobs_queue] for r in worker.values())
     assert set(dead) == poll and all(r == [dead_letters] for r in dead.values())
@@ -155,6 +168,7 @@ def test_table_access_per_role(resources):
         "TABLE/index/byBatch",
         "TABLE/index/byBatchStatus",
         "TABLE/index/byOwner",
+        "TABLE/index/byTerm",
     ]
     assert set(a for a in worker if a.startswith("dynamodb:")) == {
         "dynamodb:GetItem",
@@ -162,11 +176,14 @@ def test_table_access_per_role(resources):
         "dynamodb:UpdateItem",
         "dynamodb:ConditionCheckItem",
     }
+    # Items are deleted by deletions (the API, the deletion handler) and by the indexer (index items).
+    deleting = {"ApiRole", "DeletionRole", "IndexerRole"}
     for role in ALL_ROLES:
         for action, targets in granted(resources, role).items():
             if action.startswith("dynamodb:"):
                 assert "*" not in targets, f"{role}: {action} on every table"
-                assert action not in {"dynamodb:Scan", "dynamodb:DeleteItem", "dynamodb:DeleteTable"}, role
+                assert action not in {"dynamodb:Scan", "dynamodb:DeleteTable"}, role
+                assert action != "dynamodb:DeleteItem" or role in deleting, role
 
 
 def test_logs_are_written_only_to_each_functions_own_log_group(resources):
@@ -204,12 +221,16 @@ def test_environment_variables_are_exactly_settings_the_code_reads(template, res
         "DeadLetterFunction": WorkerSettings,
         "PreSignUpFunction": SignUpSettings,
         "SmokeTestFunction": SmokeSettings,
+        "IndexerFunction": StoreSettings,
+        "DeletionFunction": ApiSettings,
     }
     assert set(models) == set(of_type(resources, "AWS::Serverless::Function"))
     for function, model in models.items():
         variables = {**common, **resources[function]["Properties"]["Environment"]["Variables"]}
         declared = {name for name in variables if name.startswith(ENV_PREFIX)}
         known = {ENV_PREFIX + field.upper() for field in model.model_fields}
+        if function == "IndexerFunction":  # the Globals reach every function; the indexer ignores the queue's
+            known |= {name for name in common if name.startswith(ENV_PREFIX)}
         required = {ENV_PREFIX + name.upper() for name, field in model.model_fields.items() if field.is_required()}
         assert declared <= known, f"{function}: unknown settings {declared - known}"
         assert required <= declared, f"{function}: missing required settings {required - declared}"
@@ -259,11 +280,13 @@ def test_bucket_is_private_encrypted_tls_only_and_expires_its_objects(resources)
     assert encryption["ServerSideEncryptionByDefault"]["SSEAlgorithm"] in {"AES256", "aws:kms"}
     assert _denies_insecure_transport(resources["ImagesBucketPolicy"]["Properties"]["PolicyDocument"])
     rules = {rule["Prefix"]: rule for rule in bucket["LifecycleConfiguration"]["Rules"] if "Prefix" in rule}
-    assert set(rules) == {"uploads/", "derived/"}
-    for rule in rules.values():
-        assert rule["Status"] == "Enabled"
-        assert rule["ExpirationInDays"] == {"Ref": "RetentionDays"}
-        assert rule["AbortIncompleteMultipartUpload"]["DaysAfterInitiation"] >= 1
+    assert set(rules) == {"uploads/", "derived/", "analytics/", "athena-results/"}
+    assert all(rule["Status"] == "Enabled" for rule in rules.values())
+    for prefix in ("uploads/", "derived/", "analytics/"):
+        assert rules[prefix]["ExpirationInDays"] == {"Ref": "RetentionDays"}
+    for prefix in ("uploads/", "derived/"):
+        assert rules[prefix]["AbortIncompleteMultipartUpload"]["DaysAfterInitiation"] >= 1
+    assert rules["athena-results/"]["ExpirationInDays"] <= 7
 
 
 def test_queues_are_encrypted_and_tls_only(resources):

@@ -42,3 +42,23 @@ describe("colours", () => {
     });
   }
 });
+
+// The hue angle of a colour (0–360), which tells red from violet whatever their luminance.
+function hue(hex) {
+  const [r, g, b] = [0, 2, 4].map((start) => parseInt(hex.slice(1 + start, 3 + start), 16) / 255);
+  const max = Math.max(r, g, b);
+  const delta = max - Math.min(r, g, b);
+  if (delta === 0) return 0;
+  const sector = max === r ? ((g - b) / delta) % 6 : max === g ? (b - r) / delta + 2 : (r - g) / delta + 4;
+  return Math.round((sector * 60 + 360) % 360);
+}
+
+describe("focus ring", () => {
+  it("is not the error colour, and stands out from the page (3:1, WCAG non-text contrast)", () => {
+    const gap = Math.abs(hue(colour.focus) - hue(colour.bad)) % 360;
+    assert.ok(Math.min(gap, 360 - gap) >= 60, `hue ${hue(colour.focus)} vs the error's ${hue(colour.bad)}`);
+    for (const background of ["paper", "canvas"]) {
+      assert.ok(contrast(colour.focus, colour[background]) >= 3, `on --${background}`);
+    }
+  });
+});

@@ -103,3 +103,45 @@ class ApiClient:
         self.submit(created["batchId"])
         self.wait_batch(created["batchId"])
         return created["batchId"], self.jobs_of(created["batchId"])
+
+    # ---- the library (issue 13) ---------------------------------------------------------------------
+
+    def search_all(self, page_size: int = 100, **params: Any) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
+        """Every result of a search, page by page, and the first page's facets."""
+        results: list[dict[str, Any]] = []
+        facets = None
+        token = None
+        while True:
+            query = {"limit": page_size, **params, **({"nextToken": token} if token else {})}
+            answer = self.request("GET", "/search", params=query)
+            assert answer.status_code == 200, answer.text
+            page = answer.json()
+            if token is None:
+                facets = page.get("facets")
+            results += page["results"]
+            token = page["nextToken"]
+            if not token:
+                return results, facets
+
+    def wait_indexed(self, batch_id: str, count: int, timeout: float = 60) -> list[dict[str, Any]]:
+        """The index is written from the table's stream, after the jobs finish: wait until it shows them."""
+        deadline = time.monotonic() + timeout
+        while True:
+            results, _ = self.search_all(batchId=batch_id, facets="false")
+            if len(results) >= count:
+                return results
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{len(results)} of {count} images indexed in {timeout}s")
+            time.sleep(0.2)
+
+    def wait_deletion(self, deletion_id: str, timeout: float = 90) -> dict[str, Any]:
+        deadline = time.monotonic() + timeout
+        while True:
+            answer = self.request("GET", f"/deletions/{deletion_id}")
+            assert answer.status_code == 200, answer.text
+            deletion: dict[str, Any] = answer.json()
+            if deletion["status"] == "COMPLETED":
+                return deletion
+            if time.monotonic() > deadline:
+                raise AssertionError(f"deletion not done in {timeout}s: {deletion}")
+            time.sleep(0.3)

@@ -9,9 +9,12 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from imagejobs.errors import TransientError
+from imagejobs.index import IndexedImage
 from imagejobs.messages import JobMessage
 from imagejobs.records import JobRecord
 from imagejobs.store import StaleRecordError
+from worker.indexing import Documents, Index
 from worker.ports import JobStore, ObjectStore, Redelivery
 
 
@@ -72,9 +75,47 @@ class FakeRedelivery:
         self.requeued.append((message, delay_seconds))
 
 
+class FakeIndex:
+    """The indexer's index port: records what it was asked to index and remove."""
+
+    def __init__(self, fail: bool = False) -> None:
+        self.indexed: list[IndexedImage] = []
+        self.removed: list[str] = []
+        self.fail = fail
+
+    def index_image(self, image: IndexedImage) -> int:
+        if self.fail:
+            raise TransientError("DynamoDB busy")
+        self.indexed.append(image)
+        return 1
+
+    def unindex_job(self, job_id: str, owner: str) -> int:
+        self.removed.append(job_id)
+        return 1
+
+
+class FakeDocuments:
+    """The indexer's S3 port: documents to read, analytics lines written."""
+
+    def __init__(self, documents: dict[str, Any]) -> None:
+        self.documents = documents
+        self.lines: dict[str, dict[str, Any]] = {}
+
+    def read_json(self, key: str) -> Any | None:
+        return self.documents.get(key)
+
+    def write_line(self, key: str, document: dict[str, Any]) -> None:
+        self.lines[key] = document
+
+    def delete(self, key: str) -> None:
+        self.lines.pop(key, None)
+
+
 def _conforms() -> None:
     """mypy checks each fake against the port it stands in for (never called)."""
     store: JobStore = FakeJobStore()
     objects: ObjectStore = FakeObjectStore()
     redelivery: Redelivery = FakeRedelivery()
-    del store, objects, redelivery
+    index: Index = FakeIndex()
+    documents: Documents = FakeDocuments({})
+    del store, objects, redelivery, index, documents

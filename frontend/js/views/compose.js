@@ -144,6 +144,18 @@ function renderOptions({ t, state, actions }) {
     noFeature && h("p", { class: "field-error", role: "alert" }, t("options.noFeature")),
     h("div", { class: "range" }, h("label", { for: "min-confidence" }, t("options.minConfidence")), slider, output),
     h(
+      "div",
+      { class: "range" },
+      h("label", { for: "batch-name" }, t("options.batchName")),
+      h("input", {
+        type: "text",
+        id: "batch-name",
+        maxlength: "200",
+        value: state.options.name ?? "",
+        oninput: (event) => actions.setBatchName(event.target.value),
+      }),
+    ),
+    h(
       "button",
       {
         type: "button",

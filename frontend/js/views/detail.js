@@ -63,8 +63,21 @@ function section(title, id, body) {
   return h("section", { class: "detail-section", "aria-labelledby": id }, h("h3", { id }, title), body);
 }
 
-function listOrNone(t, requested, items, renderItem, listClass) {
-  if (!requested) return h("p", { class: "muted" }, t("detail.notRequested"));
+const RESULT_KEYS = { LABELS: "labels", FACES: "faces", TEXT: "text", MODERATION: "moderation" };
+
+// Why a requested feature has no results at all: never "None found", which would claim it looked.
+export function notRunReason(job, feature) {
+  if (job.featureErrors?.[feature]) return "detail.notRun.featureFailed";
+  if (job.resultsExpired) return "detail.notRun.expired";
+  if (job.status === "FAILED") return "detail.notRun.jobFailed";
+  return "detail.notRun.pending";
+}
+
+function listOrNone(t, job, feature, items, renderItem, listClass) {
+  if (!requestedFeatures(job).includes(feature)) return h("p", { class: "muted" }, t("detail.notRequested"));
+  if (job.results?.[RESULT_KEYS[feature]] === undefined) {
+    return h("p", { class: "muted not-run", "data-feature": feature }, t(notRunReason(job, feature)));
+  }
   if (!items.length) return h("p", { class: "muted" }, t("detail.none"));
   return h("ul", { class: listClass }, items.map(renderItem));
 }
@@ -148,7 +161,8 @@ export function renderDetail(dialog, { t, job, show, config, actions }) {
         "detail-labels-title",
         listOrNone(
           t,
-          features.includes("LABELS"),
+          job,
+          "LABELS",
           labelsOf(job),
           (label) =>
             h(
@@ -167,7 +181,8 @@ export function renderDetail(dialog, { t, job, show, config, actions }) {
         "detail-faces-title",
         listOrNone(
           t,
-          features.includes("FACES"),
+          job,
+          "FACES",
           facesOf(job),
           (face) =>
             h("li", {}, t("detail.faceSummary", { index: face.index, confidence: t.number(face.confidence ?? 0, 1) })),
@@ -179,7 +194,8 @@ export function renderDetail(dialog, { t, job, show, config, actions }) {
         "detail-text-title",
         listOrNone(
           t,
-          features.includes("TEXT"),
+          job,
+          "TEXT",
           textLinesOf(job),
           (line) => h("li", {}, h("q", {}, line.text), confidenceBar(t, line.confidence)),
           "text-lines",
@@ -190,7 +206,8 @@ export function renderDetail(dialog, { t, job, show, config, actions }) {
         "detail-moderation-title",
         listOrNone(
           t,
-          features.includes("MODERATION"),
+          job,
+          "MODERATION",
           moderationOf(job),
           (label) =>
             h(

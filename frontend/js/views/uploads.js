@@ -44,6 +44,12 @@ export class UploadsView {
     this.submitPartial.hidden = !(summary.settled && offerSubmit && unsubmitted > 0 && !state.creating);
     this.submitPartial.textContent = t("upload.submitPartial", { count: unsubmitted });
     for (const item of queue.items) this._renderRow(t, item, actions);
+    // Once every file is up, the list folds away so the results below come into view; it can be reopened.
+    const allUp = summary.settled && stopped === 0 && summary.total > 0;
+    this.listToggle.hidden = !allUp;
+    this.list.hidden = allUp && !this.expanded;
+    this.listToggle.setAttribute("aria-expanded", String(!this.list.hidden));
+    this.listToggle.textContent = t(this.list.hidden ? "upload.showList" : "upload.hideList", { count: summary.total });
   }
 
   _buildFrame(t, actions) {
@@ -75,6 +81,21 @@ export class UploadsView {
       onclick: actions.submitUploaded,
     });
     this.list = h("ol", { class: "upload-list", id: "upload-list" });
+    this.expanded = false;
+    this.listToggle = h("button", {
+      type: "button",
+      class: "link",
+      id: "upload-list-toggle",
+      "aria-controls": "upload-list",
+      onclick: () => {
+        this.expanded = this.list.hidden;
+        this.list.hidden = !this.expanded;
+        this.listToggle.setAttribute("aria-expanded", String(this.expanded));
+        this.listToggle.textContent = t(this.expanded ? "upload.hideList" : "upload.showList", {
+          count: this.rows.size,
+        });
+      },
+    });
     this.frame = h(
       "section",
       { "aria-labelledby": "upload-title" },
@@ -84,6 +105,7 @@ export class UploadsView {
       this.overallText,
       this.failedText,
       h("div", { class: "row" }, this.cancelAll, this.retryAll, this.submitPartial),
+      this.listToggle,
       this.list,
     );
     replaceChildren(this.root, this.frame);

@@ -17,7 +17,7 @@ from api.app import create_app
 from api.logic.services import Services
 from imagejobs.settings import ApiSettings
 from local_stack.gateway import build_event
-from tests.support.api_fakes import FakeObjectStorage, FakeQueue, FakeRepository
+from tests.support.api_fakes import FakeDeletionQueue, FakeLibrary, FakeObjectStorage, FakeQueue, FakeRepository
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 
@@ -52,6 +52,8 @@ class Api:
     objects: FakeObjectStorage
     queue: FakeQueue
     clock: Clock
+    library: FakeLibrary
+    deletions: FakeDeletionQueue
     stage_prefix: str = "/v1"
     calls: list[dict[str, Any]] = field(default_factory=list)
 
@@ -84,7 +86,12 @@ class Api:
 
 
 def settings(**overrides: Any) -> ApiSettings:
-    values: dict[str, Any] = {"table_name": "jobs", "bucket_name": "images", "queue_url": "https://sqs.local/q"}
+    values: dict[str, Any] = {
+        "table_name": "jobs",
+        "bucket_name": "images",
+        "queue_url": "https://sqs.local/q",
+        "deletions_queue_url": "https://sqs.local/deletions",
+    }
     return ApiSettings.model_validate({**values, **overrides})
 
 
@@ -94,11 +101,20 @@ def make_api() -> Iterator[Any]:
 
     def make(cors_origin: str = "", **overrides: Any) -> Api:
         repository, objects, queue, clock = FakeRepository(), FakeObjectStorage(), FakeQueue(), Clock()
-        services = Services(settings(cors_origin=cors_origin, **overrides), repository, objects, queue, clock)
+        library, deletions = FakeLibrary(repository), FakeDeletionQueue()
+        services = Services(
+            settings=settings(cors_origin=cors_origin, **overrides),
+            store=repository,
+            objects=objects,
+            queue=queue,
+            library=library,
+            deletions=deletions,
+            clock=clock,
+        )
         app = create_app(cors_origin)
         app.dependency_overrides[get_services] = lambda: services
         made.append(app)
-        return Api(app, services, repository, objects, queue, clock)
+        return Api(app, services, repository, objects, queue, clock, library, deletions)
 
     yield make
 

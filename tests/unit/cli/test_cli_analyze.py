@@ -200,7 +200,8 @@ def test_files_added_later_join_the_same_batch(
     images = make_images(5)
     out = tmp_path / "out.jsonl"
     assert _run(fake_api, str(images[0].parent), "--out", str(out)) == 0
-    make_images(8)  # three more in the same folder
+    for index in range(5, 8):  # three more in the same folder (the first five untouched)
+        (images[0].parent / f"img{index:05d}.jpg").write_bytes(images[0].read_bytes()[:4] + bytes([index]) * 64)
 
     assert _run(fake_api, str(images[0].parent), "--out", str(out)) == 0
 

@@ -1,8 +1,9 @@
 from __future__ import annotations
 
+from imagejobs.detect_requests import detect_request
 from imagejobs.errors import ErrorCode, FeatureFailure
 from imagejobs.model import AnalysisOptions, Feature, JobStatus
-from worker.analysis import detect_request, outcome_of
+from worker.analysis import outcome_of
 
 LABELS = {"Labels": [{"Name": "Cat", "Confidence": 99.0}, {"Name": "Animal", "Confidence": 99.0}]}
 TEXT = {"TextDetections": [{"DetectedText": "STOP", "Type": "LINE"}, {"DetectedText": "STOP", "Type": "WORD"}]}
