@@ -82,7 +82,13 @@ def test_the_health_probe_is_an_event_the_real_api_handler_answers_200(monkeypat
     from tests.unit.accounts.test_sign_up import _context
 
     # The API reads its settings when it builds the resolver: a version deployed without them fails the probe.
-    for name, value in {"TABLE_NAME": "jobs", "BUCKET_NAME": "images", "QUEUE_URL": "https://sqs.local/q"}.items():
+    settings = {
+        "TABLE_NAME": "jobs",
+        "BUCKET_NAME": "images",
+        "QUEUE_URL": "https://sqs.local/q",
+        "DELETIONS_QUEUE_URL": "https://sqs.local/d",
+    }
+    for name, value in settings.items():
         monkeypatch.setenv(f"IMGREC_{name}", value)
     get_settings.cache_clear()
     get_app.cache_clear()
