@@ -80,11 +80,13 @@ class _Context:
         return int((self._deadline - time.monotonic()) * 1000)
 
 
-def child(jobs_file: str, cold: bool) -> None:
-    """Runs in the tree under test: invokes its handler once per job, prints one JSON line per invocation."""
+def child(jobs_file: str, cold: bool, batch: int = 1) -> None:
+    """Runs in the tree under test: invokes its handler with `batch` jobs at a time (one SQS batch), prints one
+    JSON line per invocation (requests counted per AWS operation too)."""
     import asyncio
 
     counts = {"connections": 0, "rekognition_bytes": 0, "s3": 0, "dynamodb": 0}
+    operations: dict[str, int] = {}
     original = asyncio.base_events.BaseEventLoop.create_connection
 
     async def counting(self: Any, *args: Any, **kwargs: Any) -> Any:
@@ -98,6 +100,13 @@ def child(jobs_file: str, cold: bool) -> None:
 
     def before_send(request: Any, **kwargs: Any) -> None:
         event = str(kwargs.get("event_name", ""))
+        operation = event.removeprefix("before-send.")
+        operations[operation] = operations.get(operation, 0) + 1
+        if operation == "dynamodb.TransactWriteItems":  # billed per item written (2 units each)
+            items = len(json.loads(request.body or b"{}").get("TransactItems", []))
+            operations["dynamodb.TransactWriteItems items"] = (
+                operations.get("dynamodb.TransactWriteItems items", 0) + items
+            )
         if ".rekognition." in event:
             counts["rekognition_bytes"] += len(request.body or b"")
         elif ".s3." in event:
@@ -110,28 +119,34 @@ def child(jobs_file: str, cold: bool) -> None:
     if cold:
         from worker import runtime
 
-    for line in Path(jobs_file).read_text().splitlines():
-        job = json.loads(line)
-        record = {
-            "messageId": str(uuid.uuid4()),
-            "receiptHandle": "bench",
-            "body": json.dumps({"jobId": job["jobId"], "batchId": job["batchId"]}),
-            "attributes": {"ApproximateReceiveCount": "1", "SentTimestamp": str(int(time.time() * 1000))},
-        }
+    jobs = [json.loads(line) for line in Path(jobs_file).read_text().splitlines()]
+    for first in range(0, len(jobs), batch):
+        group = jobs[first : first + batch]
+        records = [
+            {
+                "messageId": str(uuid.uuid4()),
+                "receiptHandle": "bench",
+                "body": json.dumps({"jobId": job["jobId"], "batchId": job["batchId"]}),
+                "attributes": {"ApproximateReceiveCount": "1", "SentTimestamp": str(int(time.time() * 1000))},
+            }
+            for job in group
+        ]
         if cold and runtime is not None:  # a new environment: new loop and clients, as every invocation was before
             runtime._environments.current = runtime.ExecutionEnvironment()
-        before = dict(counts)
+        before, operations_before = dict(counts), dict(operations)
         cpu, wall = _cpu(), time.perf_counter()
-        answer = lambda_handler({"Records": [record]}, _Context())
+        answer = lambda_handler({"Records": records}, _Context())
         cpu, wall = _cpu() - cpu, time.perf_counter() - wall
         print(
             json.dumps(
                 {
                     "cpu": cpu,
                     "wall": wall,
+                    "jobs": len(group),
                     "failures": len(answer["batchItemFailures"]),
                     **{name: counts[name] - before[name] for name in counts},
-                    "image_bytes": job["bytes"],
+                    "operations": {k: v - operations_before.get(k, 0) for k, v in operations.items()},
+                    "image_bytes": sum(job["bytes"] for job in group),
                 }
             ),
             flush=True,
@@ -176,11 +191,11 @@ def small_photo(seed: int) -> bytes:
     return photo_like(640, 480, seed=seed)
 
 
-def prepare(api: Any, count: int, seed: int, small: bool = False) -> Path:
+def prepare(api: Any, count: int, seed: int, small: bool = False, features: tuple[str, ...] = ("LABELS",)) -> Path:
     lines = []
     for index in range(count):
         data = small_photo(seed + index) if small else phone_photo(seed + index)
-        created = api.create_batch([(f"phone-{index}.jpg", data)], features=["LABELS"])
+        created = api.create_batch([(f"phone-{index}.jpg", data)], features=list(features))
         api.upload(created["jobs"][0], data)
         lines.append(
             json.dumps({"jobId": created["jobs"][0]["jobId"], "batchId": created["batchId"], "bytes": len(data)})
@@ -190,10 +205,10 @@ def prepare(api: Any, count: int, seed: int, small: bool = False) -> Path:
     return path
 
 
-def _child_code(jobs: Path, cold: bool) -> str:
+def _child_code(jobs: Path, cold: bool, batch: int = 1) -> str:
     return (
         f"import sys; sys.path.insert(0, {str(REPO / 'bench')!r}); import bench_worker_io as b; "
-        f"b.child({str(jobs)!r}, {cold})"
+        f"b.child({str(jobs)!r}, {cold}, {batch})"
     )
 
 
@@ -203,14 +218,14 @@ def _rows(stdout: str) -> list[dict[str, Any]]:
     return [row for row in rows if "wall" in row]
 
 
-def run_child(tree: Path, jobs: Path, cold: bool = False) -> list[dict[str, Any]]:
+def run_child(tree: Path, jobs: Path, cold: bool = False, batch: int = 1) -> list[dict[str, Any]]:
     env = {
         **os.environ,
         "PYTHONPATH": str(tree),
         "POWERTOOLS_LOG_LEVEL": "ERROR",
         "POWERTOOLS_METRICS_DISABLED": "true",
     }
-    code = _child_code(jobs, cold)
+    code = _child_code(jobs, cold, batch)
     answer = subprocess.run(
         [sys.executable, "-c", code], cwd=tree, env=env, capture_output=True, text=True, check=False
     )

@@ -65,6 +65,11 @@ class WorkerSettings(StoreSettings):
     # Concurrent calls per Rekognition API in one worker instance: a whole SQS batch (10) at once. With the
     # event source's MaximumConcurrency this caps calls in flight per API account-wide (10 x 10 = 100).
     rekognition_concurrency: Annotated[int, Field(ge=1, le=64)] = 10
+    # The account's TPS quota per Detect* API (Service Quotas), shared by `worker_instances` instances (the
+    # event source's MaximumConcurrency): each instance starts calls of an API at quota / instances per
+    # second (worker/pacing.py). 0 leaves pacing off: only botocore's adaptive retries meet throttling.
+    rekognition_tps_quota: Annotated[float, Field(ge=0, le=100_000)] = 0
+    worker_instances: Annotated[int, Field(ge=1, le=1000)] = 1
     # How long a claim on a job holds before another delivery may take it over (a crashed worker's claim).
     lease_seconds: Annotated[int, Field(ge=10, le=3600)] = 180
     # Receives after which a failing message lands in the DLQ (the queue's redrive maxReceiveCount): a job

@@ -19,8 +19,11 @@ from typing import Any
 from local_stack import dynamodb_fidelity, emulator_speed, s3_post_policy
 from local_stack.process import announce, wait_for_shutdown
 
-# Requests served at once: the worker's execution environments, the API, pollers and the recognizer's reads.
-THREADS = 32
+# Requests served at once. Each poller holds one for up to 20 s (SQS long polling), and the worker
+# environments make ~40 concurrent requests at peak: a request that finds no free thread waits, so keep
+# it far above that, as moto's own server (a thread per request) was.
+THREADS = 160
+CONNECTIONS = 2000
 
 
 @dataclass
@@ -49,6 +52,26 @@ def _serve(server: Any, stopping: threading.Event) -> None:
             raise
 
 
+def _channel_class() -> type:
+    """waitress' channel, answering a bodiless request at once even if it says `Expect: 100-continue`, as S3
+    does. botocore sends that header on every PutObject, even of zero bytes; waitress then writes `100
+    Continue` and the answer together, and botocore, which reads the interim answer on its own, loses the
+    final one and waits for it until its read timeout."""
+    from waitress.channel import HTTPChannel
+    from waitress.parser import HTTPRequestParser
+
+    class BodilessNoContinueParser(HTTPRequestParser):  # type: ignore[misc]
+        def parse_header(self, header_plus: bytes) -> None:
+            super().parse_header(header_plus)
+            if not self.chunked and self.content_length == 0:
+                self.expect_continue = False
+
+    class Channel(HTTPChannel):  # type: ignore[misc]
+        parser_class = BodilessNoContinueParser
+
+    return Channel
+
+
 def start_aws(host: str = "127.0.0.1", port: int = 0) -> RunningAws:
     """Binds before returning, so a port in use raises OSError here (moto's ThreadedMotoServer binds in
     its thread and then waits forever for a readiness that never comes)."""
@@ -61,7 +84,19 @@ def start_aws(host: str = "127.0.0.1", port: int = 0) -> RunningAws:
     emulator_speed.install()
     app: Any = DomainDispatcherApplication(create_backend_app)
     # Uploads reach 40 MiB and more; waitress' own limit is 1 GiB, its default channel timeout 120 s.
-    server = create_server(app, host=host, port=port, threads=THREADS, ident="imgrec-aws-emulator")
+    server = create_server(
+        app,
+        host=host,
+        port=port,
+        threads=THREADS,
+        ident="imgrec-aws-emulator",
+        # Every kept-alive client connection counts: the worker environments' pools, the pollers', the
+        # recognizer's. Past waitress' default of 100 it stops accepting, and a new connection waits until
+        # an idle one times out (seconds of stall mid-batch). Idle ones close after a minute.
+        connection_limit=CONNECTIONS,
+        channel_timeout=60,
+    )
+    server.channel_class = _channel_class()
     stopping = threading.Event()
     thread = threading.Thread(target=_serve, args=(server, stopping), name="aws-emulator", daemon=True)
     thread.start()

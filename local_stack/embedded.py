@@ -29,7 +29,7 @@ from local_stack.provision import run as run_provision
 from local_stack.rate_limit import DEFAULT_LIMIT
 from local_stack.recognizer import RecognizerConfig
 from local_stack.resources import STACK
-from local_stack.services import SERVICES, Context, LayoutOptions, Service
+from local_stack.services import SERVICES, Context, LayoutOptions, Service, by_name
 from local_stack.supervisor import Child, Supervisor, relay_to
 
 
@@ -199,6 +199,12 @@ class EmbeddedStack:
             env["IMGREC_DELETIONS_QUEUE_URL"] = f"{self.aws_url}/{names.ACCOUNT_ID}/{names.DELETIONS_QUEUE_NAME}"
         if "recognizer" in self._urls:
             env["AWS_ENDPOINT_URL_REKOGNITION"] = self.recognizer_url
+        # As the template does: the worker knows how many instances share the quota, and the local
+        # recognizer's quota (--tps) stands for the account's, unless the caller named one.
+        instances = by_name("worker").instances(self._context({}).options)
+        env["IMGREC_WORKER_INSTANCES"] = str(instances)
+        if self.options.recognizer.tps is not None:
+            env.setdefault("IMGREC_REKOGNITION_TPS_QUOTA", str(self.options.recognizer.tps))
         env.update(self.options.worker_environment)
         if self.options.export_environment:
             # This process too: tests drive the handlers in-process against the same resources.

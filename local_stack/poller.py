@@ -15,6 +15,7 @@ import argparse
 import hashlib
 import importlib
 import json
+import os
 import threading
 import time
 import urllib.request
@@ -230,8 +231,13 @@ class Poller:
                 self._stop.wait(1)
 
 
-def load_handler(dotted: str) -> Handler:
-    """`package.module.function` → the function (what a Lambda's Handler setting names)."""
+def load_handler(dotted: str, function_name: str | None = None) -> Handler:
+    """`package.module.function` → the function (what a Lambda's Handler setting names). With the function's
+    name, imported as Lambda's init phase does it: AWS_LAMBDA_FUNCTION_NAME is set, so a handler that
+    prepares its execution environment at import (the worker's clients and normalizer children) does so
+    here, before the first event, not during it."""
+    if function_name:
+        os.environ.setdefault("AWS_LAMBDA_FUNCTION_NAME", function_name)
     module_name, _, function_name = dotted.rpartition(".")
     handler: Handler = getattr(importlib.import_module(module_name), function_name)
     return handler
@@ -259,7 +265,7 @@ def main(argv: list[str] | None = None) -> None:
     # Invocations that record no business metric (health checks, empty batches) would each print a warning.
     warnings.filterwarnings("ignore", message="No application metrics to publish")
     invoker: Invoker = (
-        InProcessInvoker(load_handler(args.handler), args.function_name, args.timeout)
+        InProcessInvoker(load_handler(args.handler, args.function_name), args.function_name, args.timeout)
         if args.handler
         else HttpInvoker(args.invoke_url)
     )

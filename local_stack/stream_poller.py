@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -19,7 +20,10 @@ from local_stack.process import announce, wait_for_shutdown
 from local_stack.resources import STACK
 
 JOB_SK = "JOB"
-_IDLE_SECONDS = 0.1
+# Lambda reads each shard of a stream four times a second; so does this, when there is nothing to hand on.
+_IDLE_SECONDS = 0.25
+# New shards appear when the stream rolls over (hours): looking for them on every read doubled the calls.
+_SHARDS_EVERY_SECONDS = 10.0
 
 
 def wanted(record: dict[str, Any]) -> bool:
@@ -53,6 +57,7 @@ class StreamPoller:
     _pending: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     _iterators: dict[str, str | None] = field(default_factory=dict)
     _attempts: int = 0
+    _shards_read_at: float = float("-inf")
     idle: threading.Event = field(default_factory=threading.Event)
 
     def start(self) -> StreamPoller:
@@ -66,6 +71,9 @@ class StreamPoller:
             self._thread.join(timeout=10)
 
     def _shards(self) -> None:
+        if time.monotonic() - self._shards_read_at < _SHARDS_EVERY_SECONDS:
+            return
+        self._shards_read_at = time.monotonic()
         description = self.streams.describe_stream(StreamArn=self.stream_arn)["StreamDescription"]
         for shard in description.get("Shards", []):
             if shard["ShardId"] not in self._iterators:
@@ -136,7 +144,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--batch-size", type=int, default=STACK.library.stream_batch_size)
     args = parser.parse_args(argv)
     invoker: Invoker = (
-        InProcessInvoker(load_handler(args.handler), args.function_name, args.timeout)
+        InProcessInvoker(load_handler(args.handler, args.function_name), args.function_name, args.timeout)
         if args.handler
         else HttpInvoker(args.invoke_url)
     )

@@ -24,6 +24,7 @@ from imagejobs.model import Feature
 from imagejobs.observability import logger
 from worker.adapters.clients import Clients, open_clients
 from worker.analysis import response_shape
+from worker.pacing import Pacer, observe_throttling, pacers_for
 from worker.settings import get_settings
 from worker.wiring import Invocation, build_invocation, shared_normalizer
 
@@ -37,11 +38,12 @@ def in_lambda_init() -> bool:
 
 
 class ExecutionEnvironment:
-    def __init__(self, opener: ClientsOpener = open_clients) -> None:
-        self._opener = opener
+    def __init__(self, opener: ClientsOpener | None = None) -> None:
+        self._opener = opener or (lambda: open_clients(paced=bool(self._pacing())))
         self._runner: asyncio.Runner | None = None
         self._stack: AsyncExitStack | None = None
         self._clients: Clients | None = None
+        self._pacers: dict[Feature, Pacer] | None = None
         self.clients_opened = 0
 
     def run(self, coroutine: Coroutine[Any, Any, T]) -> T:
@@ -49,12 +51,22 @@ class ExecutionEnvironment:
             self._runner = asyncio.Runner()
         return self._runner.run(coroutine)
 
+    def _pacing(self) -> dict[Feature, Pacer]:
+        """The pace of each Rekognition API, kept for the environment's life: the quota's share is spent
+        across invocations, so a new one must not start afresh."""
+        if self._pacers is None:
+            settings = get_settings()
+            self._pacers = pacers_for(settings.rekognition_tps_quota, settings.worker_instances)
+        return self._pacers
+
     async def clients(self) -> Clients:
         if self._clients is None:
             stack = AsyncExitStack()
             self._clients = await stack.enter_async_context(self._opener())
             self._stack = stack
             self.clients_opened += 1
+            if self._pacing():
+                observe_throttling(self._clients.rekognition, self._pacing())
         return self._clients
 
     async def discard_clients(self) -> None:
@@ -66,7 +78,7 @@ class ExecutionEnvironment:
     async def invocation(self) -> AsyncIterator[Invocation]:
         clients = await self.clients()
         try:
-            yield build_invocation(clients, get_settings())
+            yield build_invocation(clients, get_settings(), self._pacing())
         except BaseException:
             await self.discard_clients()  # a failed client is replaced, not reused
             raise

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import atexit
 import threading
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 from PIL import Image
 
+from imagejobs.model import Feature
 from imagejobs.settings import WorkerSettings
 from imagejobs.store import AsyncJobStore
 from worker.adapters.clients import Clients, open_clients
@@ -17,6 +18,7 @@ from worker.adapters.objects import ObjectStore
 from worker.adapters.queue import SqsRedelivery
 from worker.adapters.rekognition import RekognitionRecognizer
 from worker.normalize.sandbox.parent import NormalizeBudget, SandboxedNormalizer
+from worker.pacing import PacedRecognizer, Pacer
 from worker.ports import Redelivery
 from worker.process_job import JobContext
 from worker.settings import get_settings
@@ -33,7 +35,10 @@ class Invocation:
     redelivery: Redelivery
 
 
-def build_invocation(clients: Clients, settings: WorkerSettings) -> Invocation:
+def build_invocation(
+    clients: Clients, settings: WorkerSettings, pacers: Mapping[Feature, Pacer] | None = None
+) -> Invocation:
+    """`pacers` outlive the invocation (the execution environment keeps them): the pace holds across calls."""
     # Pillow's own bomb guard agrees with ours: no warning below the cap, and caps above its default work.
     Image.MAX_IMAGE_PIXELS = settings.max_pixels
     return Invocation(
@@ -41,7 +46,7 @@ def build_invocation(clients: Clients, settings: WorkerSettings) -> Invocation:
             settings=settings,
             store=AsyncJobStore(clients.dynamodb, settings.table_name),
             objects=ObjectStore(clients.s3, settings.bucket_name),
-            recognizer=RekognitionRecognizer(clients.rekognition),
+            recognizer=PacedRecognizer(RekognitionRecognizer(clients.rekognition), pacers or {}),
             normalizer=shared_normalizer(settings),
         ),
         redelivery=SqsRedelivery(clients.sqs, settings.queue_url),

@@ -38,7 +38,10 @@ class S3ImageSource:
                     "s3",
                     endpoint_url=self._endpoint_url,
                     region_name=session.region_name or "us-east-1",
-                    config=Config(connect_timeout=5, read_timeout=30, retries={"max_attempts": 2}),
+                    # As many connections as calls served at once (the worker sends a whole batch's at once).
+                    config=Config(
+                        connect_timeout=5, read_timeout=30, retries={"max_attempts": 2}, max_pool_connections=64
+                    ),
                     **credentials,
                 )
             return self._client

@@ -9,11 +9,14 @@ from typing import Any
 
 import pytest
 
+from imagejobs.model import Feature
 from tests.integration.test_worker_delivery import sqs_event, uploaded_job
 from tests.support.api import ApiClient
 from worker.adapters.clients import Clients, open_clients
 from worker.handle_jobs import handle_batch
+from worker.pacing import PacedRecognizer
 from worker.runtime import ExecutionEnvironment
+from worker.settings import get_settings
 
 
 @asynccontextmanager
@@ -55,3 +58,27 @@ def test_an_invocation_that_fails_as_a_whole_gets_fresh_clients_next_time(api: A
         environment.close()
 
     assert len(opened) == 2 and api.job(job_id)["status"] == "SUCCEEDED"
+
+
+def test_the_pace_of_rekognition_calls_outlives_an_invocation(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The quota's share is spent across invocations: a new invocation must not start with a fresh pace."""
+    monkeypatch.setenv("IMGREC_REKOGNITION_TPS_QUOTA", "20")
+    monkeypatch.setenv("IMGREC_WORKER_INSTANCES", "4")
+    get_settings.cache_clear()
+    environment = ExecutionEnvironment()
+    seen: list[Any] = []
+
+    async def peek() -> None:
+        async with environment.invocation() as invocation:
+            assert isinstance(invocation.jobs.recognizer, PacedRecognizer)
+            seen.append(invocation.jobs.recognizer.pacers)
+
+    try:
+        environment.run(peek())
+        environment.run(peek())
+    finally:
+        environment.close()
+        monkeypatch.undo()
+        get_settings.cache_clear()
+
+    assert seen[0] is seen[1] and seen[0][Feature.LABELS].interval == pytest.approx(0.2)

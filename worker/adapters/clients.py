@@ -24,6 +24,13 @@ REKOGNITION_CONFIG = AioConfig(
     read_timeout=15,
     max_pool_connections=64,
 )
+# With the calls paced per API (worker/pacing.py), standard retries: adaptive mode's limiter is client-wide.
+REKOGNITION_PACED_CONFIG = AioConfig(
+    retries={"mode": "standard", "total_max_attempts": 4},
+    connect_timeout=2,
+    read_timeout=15,
+    max_pool_connections=64,
+)
 AWS_CONFIG = AioConfig(
     retries={"mode": "standard", "total_max_attempts": 4},
     connect_timeout=2,
@@ -41,13 +48,14 @@ class Clients:
 
 
 @asynccontextmanager
-async def open_clients() -> AsyncIterator[Clients]:
+async def open_clients(paced: bool = False) -> AsyncIterator[Clients]:
     """The clients the worker uses, opened together in the running event loop (~12 ms of CPU and an SSL
     context each): the execution environment opens them once and keeps them for every invocation."""
+    rekognition_config = REKOGNITION_PACED_CONFIG if paced else REKOGNITION_CONFIG
     async with AsyncExitStack() as stack:
         yield Clients(
             s3=await stack.enter_async_context(_SESSION.client("s3", config=AWS_CONFIG)),
             dynamodb=await stack.enter_async_context(_SESSION.client("dynamodb", config=AWS_CONFIG)),
-            rekognition=await stack.enter_async_context(_SESSION.client("rekognition", config=REKOGNITION_CONFIG)),
+            rekognition=await stack.enter_async_context(_SESSION.client("rekognition", config=rekognition_config)),
             sqs=await stack.enter_async_context(_SESSION.client("sqs", config=AWS_CONFIG)),
         )

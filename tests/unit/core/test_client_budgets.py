@@ -9,7 +9,7 @@ from botocore.config import Config
 from api.adapters.clients import CONFIG as API_CONFIG
 from imagejobs.settings import WorkerSettings
 from local_stack.resources import WORKER_TIMEOUT_SECONDS
-from worker.adapters.clients import AWS_CONFIG, REKOGNITION_CONFIG
+from worker.adapters.clients import AWS_CONFIG, REKOGNITION_CONFIG, REKOGNITION_PACED_CONFIG
 
 # botocore's standard and adaptive modes back off base * 2**(attempt - 1) seconds with base <= 1, capped at 20.
 MAX_BACKOFF = 20
@@ -33,7 +33,11 @@ def test_an_api_call_gives_up_before_api_gateway_does() -> None:
     assert worst_case_seconds(API_CONFIG) <= API_GATEWAY_TIMEOUT_SECONDS - API_MARGIN_SECONDS
 
 
-@pytest.mark.parametrize("config", [REKOGNITION_CONFIG, AWS_CONFIG], ids=["rekognition", "s3-dynamodb-sqs"])
+@pytest.mark.parametrize(
+    "config",
+    [REKOGNITION_CONFIG, REKOGNITION_PACED_CONFIG, AWS_CONFIG],
+    ids=["rekognition", "rekognition-paced", "s3-dynamodb-sqs"],
+)
 def test_a_call_gives_up_before_the_handler_must_release_its_records(config: Config) -> None:
     settings = WorkerSettings(table_name="jobs", bucket_name="images", queue_url="https://sqs/q")
 
