@@ -20,6 +20,8 @@ from collections.abc import AsyncIterator, Callable, Coroutine
 from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
 from typing import Any, TypeVar
 
+import aiohttp
+
 from imagejobs.model import Feature
 from imagejobs.observability import logger
 from worker.adapters.clients import Clients, open_clients
@@ -95,11 +97,7 @@ class ExecutionEnvironment:
         for feature in Feature:  # the shapes the calls and the cached-answer checks use
             clients.rekognition.meta.service_model.operation_model(feature.operation)
             response_shape(feature.operation)
-        # Rekognition has no free read-only call: create the HTTP session (SSL context, connection pool) its
-        # first request would (aiobotocore keeps it private; without it the first event pays ~70 ms).
-        session = getattr(getattr(clients.rekognition, "_endpoint", None), "http_session", None)
-        if session is not None and hasattr(session, "_get_session"):
-            await session._get_session(None)
+        await _open_rekognition_connection(clients.rekognition)
         # Read-only calls the worker's role may make anyway; a failure here only means a colder first event.
         answers = await asyncio.gather(
             clients.dynamodb.get_item(TableName=settings.table_name, Key={"pk": {"S": "WARM-UP"}, "sk": {"S": "-"}}),
@@ -116,6 +114,30 @@ class ExecutionEnvironment:
             self.run(self.discard_clients())
             self._runner.close()
             self._runner = None
+
+
+async def _open_rekognition_connection(client: Any) -> None:
+    """Rekognition has no free read-only call to warm up with. Create the HTTP session (SSL context,
+    connection pool) its first request would, and put one connection in the pool with an unsigned POST
+    naming no operation (answered with an error on a kept-alive connection; unbilled, no permission
+    involved), so the first event
+    neither builds the session (~70 ms of CPU) nor waits for a TLS handshake. aiobotocore keeps the
+    session private: without it, this is skipped."""
+    endpoint = getattr(client, "_endpoint", None)
+    http = getattr(endpoint, "http_session", None)
+    if endpoint is None or http is None or not hasattr(http, "_get_session"):
+        return
+    proxy = http._proxy_config.proxy_url_for(endpoint.host) if hasattr(http, "_proxy_config") else None
+    session = await http._get_session(proxy)
+    with contextlib.suppress(Exception):  # best effort: the first event then opens the connection itself
+        async with session.post(
+            endpoint.host,
+            data=b"{}",
+            headers={"Content-Type": "application/x-amz-json-1.1"},
+            proxy=proxy,
+            timeout=aiohttp.ClientTimeout(total=2),
+        ) as answer:
+            await answer.read()
 
 
 _environments = threading.local()

@@ -3,6 +3,7 @@ an invocation that fails as a whole gets fresh clients next time."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -82,3 +83,30 @@ def test_the_pace_of_rekognition_calls_outlives_an_invocation(monkeypatch: pytes
         get_settings.cache_clear()
 
     assert seen[0] is seen[1] and seen[0][Feature.LABELS].interval == pytest.approx(0.2)
+
+
+def test_after_the_init_phase_the_first_invocation_opens_no_connection(
+    stack: Any, api: ApiClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """prepare() (Lambda's init phase) leaves a connection to every service a job uses in the pools,
+    Rekognition's included, although it has no free call to make (one each: calls made at once need more)."""
+    opened: list[Any] = []
+    original = asyncio.base_events.BaseEventLoop.create_connection
+
+    async def counting(self: Any, *args: Any, **kwargs: Any) -> Any:
+        sock = kwargs.get("sock")
+        opened.append(sock.getpeername() if sock is not None else kwargs.get("host"))
+        return await original(self, *args, **kwargs)
+
+    environment = ExecutionEnvironment()
+    try:
+        environment.prepare()
+        batch_id, job_id = uploaded_job(api, features=["LABELS"])
+        monkeypatch.setattr(asyncio.base_events.BaseEventLoop, "create_connection", counting)
+        response = environment.run(handle_batch(sqs_event(batch_id, job_id), environment.invocation))
+    finally:
+        monkeypatch.undo()
+        environment.close()
+
+    assert response == {"batchItemFailures": []} and api.job(job_id)["status"] == "SUCCEEDED"
+    assert opened == [], {"aws": stack.aws_url, "rekognition": stack.recognizer_url}
