@@ -197,6 +197,10 @@ class EmbeddedStack:
             env["IMGREC_BUCKET_NAME"] = names.BUCKET_NAME
             env["IMGREC_QUEUE_URL"] = f"{self.aws_url}/{names.ACCOUNT_ID}/{names.QUEUE_NAME}"
             env["IMGREC_DELETIONS_QUEUE_URL"] = f"{self.aws_url}/{names.ACCOUNT_ID}/{names.DELETIONS_QUEUE_NAME}"
+            env["IMGREC_WEBHOOK_QUEUE_URL"] = f"{self.aws_url}/{names.ACCOUNT_ID}/{names.WEBHOOK_QUEUE_NAME}"
+            env["IMGREC_EVENTS_TOPIC_ARN"] = names.EVENTS_TOPIC_ARN
+            # Receivers on this machine (http://127.0.0.1:...) are what a local stack calls.
+            env["IMGREC_WEBHOOKS_ALLOW_LOOPBACK"] = "true"
         if "recognizer" in self._urls:
             env["AWS_ENDPOINT_URL_REKOGNITION"] = self.recognizer_url
         env.update(self.options.worker_environment)
@@ -228,7 +232,10 @@ def _reset_cached_settings() -> None:
         ("api.settings", "get_settings"),
         ("worker.settings", "get_settings"),
         ("api.adapters.clients", "get_services"),
+        ("worker.handle_notify", "reset_clients"),
+        ("worker.handle_webhooks", "reset_clients"),
     ):
         module = sys.modules.get(module_name)
         if module is not None:
-            getattr(module, getter).cache_clear()
+            reset = getattr(module, getter)
+            reset() if getter == "reset_clients" else reset.cache_clear()

@@ -94,7 +94,7 @@ def _provision(c: Context) -> list[str]:
     return ["--endpoint-url", c.urls["aws"], *origins, *(["--visibility-timeout", str(timeout)] if timeout else [])]
 
 
-def _poller(queue: str, function: str, handler: str, timeout: int) -> Callable[[Context], list[str]]:
+def _poller(queue: str, function: str, handler: str, timeout: int, *extra: str) -> Callable[[Context], list[str]]:
     def arguments(c: Context) -> list[str]:
         target = ["--invoke-url", c.invoke_urls[function]] if c.invoke_urls is not None else ["--handler", handler]
         # One invocation at a time per process, as in one Lambda execution environment (and one Runtime
@@ -109,6 +109,7 @@ def _poller(queue: str, function: str, handler: str, timeout: int) -> Callable[[
             str(timeout),
             "--maximum-concurrency",
             "1",
+            *extra,
         ]
 
     return arguments
@@ -128,6 +129,8 @@ DEAD_LETTER_FUNCTION = "imgrec-dead-letters"
 API_FUNCTION = "imgrec-api"
 INDEXER_FUNCTION = "imgrec-indexer"
 DELETIONS_FUNCTION = "imgrec-deletions"
+NOTIFIER_FUNCTION = "imgrec-notifier"
+WEBHOOKS_FUNCTION = "imgrec-webhooks"
 
 
 def _stream_poller(c: Context) -> list[str]:
@@ -135,6 +138,34 @@ def _stream_poller(c: Context) -> list[str]:
     handler = "worker.handle_index.lambda_handler"
     target = ["--invoke-url", c.invoke_urls[INDEXER_FUNCTION]] if c.invoke_urls is not None else ["--handler", handler]
     return ["--table-name", names.TABLE_NAME, *target, "--function-name", INDEXER_FUNCTION, "--timeout", "60"]
+
+
+def _notifier_stream(c: Context) -> list[str]:
+    """The same stream to the notifier: a second event source mapping with its own filter."""
+    handler = "worker.handle_notify.lambda_handler"
+    target = ["--invoke-url", c.invoke_urls[NOTIFIER_FUNCTION]] if c.invoke_urls is not None else ["--handler", handler]
+    return [
+        "--table-name",
+        names.TABLE_NAME,
+        *target,
+        "--function-name",
+        NOTIFIER_FUNCTION,
+        "--timeout",
+        "60",
+        "--filter",
+        "notifier",
+    ]
+
+
+_webhook_poller = _poller(
+    names.WEBHOOK_QUEUE_NAME,
+    WEBHOOKS_FUNCTION,
+    "worker.handle_webhooks.lambda_handler",
+    STACK.notifications.sender_timeout_seconds,
+    # No batching window: a delivery goes out as soon as its message is there.
+    "--batching-window",
+    "0",
+)
 
 
 def _deletions_poller(c: Context) -> list[str]:
@@ -189,6 +220,24 @@ SERVICES: tuple[Service, ...] = (
         function=DELETIONS_FUNCTION,
         compose="deletion-poller",
     ),
+    # Notifications (issue 12): the notifier on the same stream, the webhook sender on its queue.
+    Service(
+        "notifier",
+        "local_stack.stream_poller",
+        _notifier_stream,
+        needs=("provision",),
+        function=NOTIFIER_FUNCTION,
+        compose="notifier-stream-poller",
+        ready=re.compile(r"listening on (?P<url>arn:aws:dynamodb:[^\s\"]+)"),
+    ),
+    Service(
+        "webhooks",
+        "local_stack.poller",
+        _webhook_poller,
+        needs=("provision",),
+        function=WEBHOOKS_FUNCTION,
+        compose="webhook-poller",
+    ),
 )
 
 
@@ -212,5 +261,7 @@ def compose_context() -> Context:
             DEAD_LETTER_FUNCTION: f"http://dead-letters:8080{INVOKE_PATH}",
             INDEXER_FUNCTION: f"http://indexer:8080{INVOKE_PATH}",
             DELETIONS_FUNCTION: f"http://deletions:8080{INVOKE_PATH}",
+            NOTIFIER_FUNCTION: f"http://notifier:8080{INVOKE_PATH}",
+            WEBHOOKS_FUNCTION: f"http://webhooks:8080{INVOKE_PATH}",
         },
     )

@@ -2,12 +2,15 @@
 table's stream in order, hands the function batches of up to `batch_size` records (after a batching
 window), and on a partial failure (`batchItemFailures`, ReportBatchItemFailures) retries from the failed
 record, as Lambda does, until `maximum_retry_attempts`; then it skips the record (AWS would send it to the
-on-failure destination) and reports the error. Only job records reach the function (the template's
-FilterCriteria: `sk = JOB`)."""
+on-failure destination) and reports the error. Only records that match the consumer's filter patterns
+(the template's FilterCriteria, `local_stack.resources`) reach the function, as Lambda's event filtering
+does: the indexer gets job records, the notifier terminal job writes and finished batches. Each consumer
+reads the stream on its own, as two event source mappings of one stream do."""
 
 from __future__ import annotations
 
 import argparse
+import json
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -16,15 +19,37 @@ from typing import Any
 from local_stack import names
 from local_stack.poller import HttpInvoker, InProcessInvoker, InvocationError, Invoker, load_handler, report
 from local_stack.process import announce, wait_for_shutdown
-from local_stack.resources import STACK
+from local_stack.resources import INDEXER_FILTERS, NOTIFIER_FILTERS, STACK
 
-JOB_SK = "JOB"
 _IDLE_SECONDS = 0.1
+# Each consumer's FilterCriteria patterns, by the name `--filter` takes.
+FILTERS = {"indexer": INDEXER_FILTERS, "notifier": NOTIFIER_FILTERS}
 
 
-def wanted(record: dict[str, Any]) -> bool:
-    """The template's FilterCriteria: records of job items only (index items and counters are not)."""
-    return bool(record.get("dynamodb", {}).get("Keys", {}).get("sk", {}).get("S") == JOB_SK)
+def _matches(pattern: Any, value: Any) -> bool:
+    """Lambda's event filtering, for the rules the template uses: nested objects, lists of allowed
+    strings, and `{"exists": true|false}`."""
+    if isinstance(pattern, dict):
+        return isinstance(value, dict) and all(_matches(rule, value.get(key, _ABSENT)) for key, rule in pattern.items())
+    for allowed in pattern:
+        if isinstance(allowed, dict) and "exists" in allowed:
+            if allowed["exists"] == (value is not _ABSENT):
+                return True
+        elif value is not _ABSENT and value == allowed:
+            return True
+    return False
+
+
+_ABSENT = object()
+
+
+def matches_any(patterns: tuple[str, ...], record: dict[str, Any]) -> bool:
+    return any(_matches(json.loads(pattern), record) for pattern in patterns)
+
+
+def wanted(record: dict[str, Any], patterns: tuple[str, ...] = INDEXER_FILTERS) -> bool:
+    """Whether the record passes the consumer's FilterCriteria (the indexer's by default)."""
+    return matches_any(patterns, record)
 
 
 def to_lambda_record(record: dict[str, Any], stream_arn: str) -> dict[str, Any]:
@@ -47,6 +72,7 @@ class StreamPoller:
     batch_size: int = STACK.library.stream_batch_size
     maximum_retry_attempts: int = STACK.library.stream_maximum_retry_attempts
     on_error: Callable[[Exception], None] = lambda error: None
+    filters: tuple[str, ...] = INDEXER_FILTERS
     _stop: threading.Event = field(default_factory=threading.Event)
     _thread: threading.Thread | None = None
     # Records taken from the stream and not yet handled, per shard, with how often the first one failed.
@@ -82,7 +108,7 @@ class StreamPoller:
             if iterator is not None:
                 answer = self.streams.get_records(ShardIterator=iterator, Limit=1000)
                 self._iterators[shard] = answer.get("NextShardIterator")
-                self._pending[shard] += [r for r in answer.get("Records", []) if wanted(r)]
+                self._pending[shard] += [r for r in answer.get("Records", []) if wanted(r, self.filters)]
             handed += self._invoke(shard)
         return handed
 
@@ -134,6 +160,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--function-name", default="imgrec-indexer")
     parser.add_argument("--timeout", type=int, default=60, help="the function's timeout in seconds")
     parser.add_argument("--batch-size", type=int, default=STACK.library.stream_batch_size)
+    parser.add_argument("--filter", choices=sorted(FILTERS), default="indexer", help="the consumer's FilterCriteria")
     args = parser.parse_args(argv)
     invoker: Invoker = (
         InProcessInvoker(load_handler(args.handler), args.function_name, args.timeout)
@@ -147,6 +174,7 @@ def main(argv: list[str] | None = None) -> None:
         invoker=invoker,
         batch_size=args.batch_size,
         on_error=report,
+        filters=FILTERS[args.filter],
     ).start()
     announce(f"stream poller listening on {table['LatestStreamArn']} for {args.function_name}")
     wait_for_shutdown()
