@@ -82,6 +82,17 @@ class SocketSettings(BaseModel):
     socket_management_url: Annotated[str, Field(min_length=8)]
 
 
+class SocketAuthSettings(BaseModel):
+    """The WebSocket API's authorizer: whose tokens it accepts."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    user_pool_id: Annotated[str, Field(min_length=3)]
+    user_pool_region: Annotated[str, Field(min_length=3)]
+    # Comma-separated: the web app's client and the command line's.
+    user_pool_client_ids: Annotated[str, Field(min_length=1)]
+
+
 class ApiSettings(StoreSettings):
     queue_url: Annotated[str, Field(min_length=8)]
     max_inline_upload_bytes: Annotated[int, Field(ge=1, le=6 * MiB)] = 4 * MiB

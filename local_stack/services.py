@@ -13,6 +13,7 @@ import os
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
 from local_stack import names
 from local_stack.rate_limit import DEFAULT_LIMIT
@@ -33,6 +34,8 @@ class LayoutOptions:
     rate_limit: int = DEFAULT_LIMIT
     # Worker execution environments (processes); None: as many as cores (at least 2), at most the above.
     worker_processes: int | None = None
+    # The local WebSocket API's idle timeout (None: API Gateway's 10 minutes).
+    socket_idle_timeout: float | None = None
 
 
 @dataclass(frozen=True)
@@ -84,8 +87,24 @@ def _recognizer(c: Context) -> list[str]:
     return [*_listen("recognizer")(c), "--backend", config.backend, *knobs, "--s3-endpoint-url", c.urls["aws"]]
 
 
+def _socket_port(c: Context) -> int:
+    url = c.urls.get("socket")
+    return (urlsplit(url).port or 0) if url else c.port("socket")
+
+
 def _gateway(c: Context) -> list[str]:
-    return [*_listen("api")(c), "--rate-limit", str(c.options.rate_limit)]
+    # The web app's config.json names the WebSocket API on the port it listens on (the host the browser used).
+    return [*_listen("api")(c), "--rate-limit", str(c.options.rate_limit), "--socket-port", str(_socket_port(c))]
+
+
+def _socket(c: Context) -> list[str]:
+    idle = c.options.socket_idle_timeout
+    return [
+        *_listen("socket")(c),
+        "--management-port",
+        str(c.port("socket-management")),
+        *(["--idle-timeout", str(idle)] if idle is not None else []),
+    ]
 
 
 def _provision(c: Context) -> list[str]:
@@ -130,6 +149,7 @@ API_FUNCTION = "imgrec-api"
 INDEXER_FUNCTION = "imgrec-indexer"
 DELETIONS_FUNCTION = "imgrec-deletions"
 NOTIFIER_FUNCTION = "imgrec-notifier"
+SOCKET_FUNCTION = "imgrec-socket"
 WEBHOOKS_FUNCTION = "imgrec-webhooks"
 
 
@@ -182,7 +202,16 @@ SERVICES: tuple[Service, ...] = (
         needs=("aws",),
         ready=re.compile(LISTENING + r" backend=(?P<backend>[^\s\"]+)"),
     ),
-    Service("api", "local_stack.gateway", _gateway, needs=("aws",), function=API_FUNCTION, compose="gateway"),
+    # The WebSocket API (issue 12) before the REST gateway, whose config.json names its port.
+    Service(
+        "socket",
+        "local_stack.socket_gateway",
+        _socket,
+        needs=("aws",),
+        function=SOCKET_FUNCTION,
+        ready=re.compile(r"listening on (?P<url>ws://[^\s\"]+) management=(?P<management>http://[^\s\"]+)"),
+    ),
+    Service("api", "local_stack.gateway", _gateway, needs=("aws", "socket"), function=API_FUNCTION, compose="gateway"),
     Service("provision", "local_stack.provision", _provision, needs=("aws", "api"), one_shot=True),
     Service(
         "worker",
@@ -253,7 +282,7 @@ def compose_context() -> Context:
     Interface Emulator (port 8080) in containers named after them (tests/infra/test_compose.py)."""
     return Context(
         host="0.0.0.0",  # noqa: S104 - inside a container; compose publishes on 127.0.0.1 only
-        ports={"api": 8000, "aws": 4566, "recognizer": 4567},
+        ports={"api": 8000, "aws": 4566, "recognizer": 4567, "socket": 8001, "socket-management": 8002},
         urls={"aws": "http://aws:4566", "recognizer": "http://recognizer:4567"},
         web_origins=("http://127.0.0.1:8000", "http://localhost:8000"),
         invoke_urls={
