@@ -29,7 +29,17 @@ SHAPES = {
     "multi-region-first": MULTI_REGION_FIRST,
     "multi-region-second": MULTI_REGION_SECOND,
 }
-RELEASED_FUNCTIONS = ["ApiFunction", "WorkerFunction", "DeadLetterFunction", "PreSignUpFunction"]
+RELEASED_FUNCTIONS = [
+    "ApiFunction",
+    "WorkerFunction",
+    "DeadLetterFunction",
+    "PreSignUpFunction",
+    # Notifications (issue 12).
+    "NotifierFunction",
+    "WebhookSenderFunction",
+    "SocketFunction",
+    "SocketAuthFunction",
+]
 IDS = {
     "ImgrecApi": "a1b2c3d4e5",
     "UserPoolDomain": f"imgrec-{STACK_UUID}",
@@ -245,7 +255,11 @@ def test_every_function_with_traffic_is_released_behind_an_alias_with_rollback_a
     assert group["DeploymentConfigName"]["Fn::Sub"][1] == {"ConfigName": "Canary10Percent10Minutes"}
     assert group["AutoRollbackConfiguration"]["Enabled"] is True
     assert "DEPLOYMENT_STOP_ON_ALARM" in group["AutoRollbackConfiguration"]["Events"]
-    assert group["ServiceRoleArn"]["Fn::GetAtt"][0] in {"DeploymentRole", "SignUpDeploymentRole"}
+    assert group["ServiceRoleArn"]["Fn::GetAtt"][0] in {
+        "DeploymentRole",
+        "SignUpDeploymentRole",
+        "NotificationsDeploymentRole",
+    }
     alarms = [resources[a["Name"]["Ref"]]["Properties"] for a in group["AlarmConfiguration"]["Alarms"]]
     version = alias["Properties"]["FunctionVersion"]  # {"Fn::GetAtt": [<new version>, "Version"]}
 

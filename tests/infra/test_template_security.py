@@ -11,7 +11,16 @@ import pytest
 
 from api.sign_up_settings import SignUpSettings
 from api.smoke_settings import SmokeSettings
-from imagejobs.settings import ENV_PREFIX, ApiSettings, StoreSettings, WorkerSettings
+from imagejobs.settings import (
+    ENV_PREFIX,
+    ApiSettings,
+    NotifierSettings,
+    SocketAuthSettings,
+    SocketSettings,
+    StoreSettings,
+    WebhookSenderSettings,
+    WorkerSettings,
+)
 from tests.infra.cfn import Evaluation
 from tests.infra.conftest import REPO, of_type, parameter_default
 
@@ -35,6 +44,10 @@ FUNCTION_ROLES = {
     "SmokeTestFunction": "SmokeTestRole",
     "IndexerFunction": "IndexerRole",
     "DeletionFunction": "DeletionRole",
+    "NotifierFunction": "NotifierRole",
+    "WebhookSenderFunction": "WebhookSenderRole",
+    "SocketFunction": "SocketRole",
+    "SocketAuthFunction": "SocketAuthRole",
 }
 HANDLERS = {
     "ApiFunction": "api.handle_api.lambda_handler",
@@ -46,7 +59,7 @@ HANDLERS = {
     "DeletionFunction": "api.handle_deletions.lambda_handler",
 }
 # Every role of the template, function or service, is held to the same rules.
-ALL_ROLES = [*FUNCTION_ROLES.values(), "DeploymentRole", "SignUpDeploymentRole"]
+ALL_ROLES = [*FUNCTION_ROLES.values(), "DeploymentRole", "SignUpDeploymentRole", "NotificationsDeploymentRole"]
 # Who may delete objects, and where: deletions (the API within a request, the deletion handler), and the
 # indexer for the analytics record of a job that is gone.
 DELETERS = {"ApiRole": {"uploads/", "derived/", "analytics/"}, "DeletionRole": {"uploads/", "derived/", "analytics/"}}
@@ -151,7 +164,8 @@ def test_queue_access_per_role(resources):
     dead = {a: r for a, r in granted(resources, "DeadLetterRole").items() if a.startswith("sqs:")}
     poll = {"sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ChangeMessageVisibility"}
 
-    assert api == {"sqs:SendMessage": [{"Fn::GetAtt": ["DeletionsQueue", "Arn"]}, jobs_queue]}
+    webhooks = {"Fn::GetAtt": ["WebhookQueue", "Arn"]}  # redeliveries and test events (notifications)
+    assert api == {"sqs:SendMessage": [{"Fn::GetAtt": ["DeletionsQueue", "Arn"]}, webhooks, jobs_queue]}
     # The worker also sends: a job still throttled on its last allowed receive goes back as a new message.
     assert set(worker) == poll | {"sqs:SendMessage"} and all(r == [jobs_queue] for r in worker.values())
     assert set(dead) == poll and all(r == [dead_letters] for r in dead.values())
@@ -176,8 +190,9 @@ def test_table_access_per_role(resources):
         "dynamodb:UpdateItem",
         "dynamodb:ConditionCheckItem",
     }
-    # Items are deleted by deletions (the API, the deletion handler) and by the indexer (index items).
-    deleting = {"ApiRole", "DeletionRole", "IndexerRole"}
+    # Items are deleted by deletions (the API, the deletion handler), by the indexer (index items), and by
+    # the notifier and the WebSocket function (connections that closed or are gone, and what they watched).
+    deleting = {"ApiRole", "DeletionRole", "IndexerRole", "NotifierRole", "SocketRole"}
     for role in ALL_ROLES:
         for action, targets in granted(resources, role).items():
             if action.startswith("dynamodb:"):
@@ -223,6 +238,10 @@ def test_environment_variables_are_exactly_settings_the_code_reads(template, res
         "SmokeTestFunction": SmokeSettings,
         "IndexerFunction": StoreSettings,
         "DeletionFunction": ApiSettings,
+        "NotifierFunction": NotifierSettings,
+        "WebhookSenderFunction": WebhookSenderSettings,
+        "SocketFunction": SocketSettings,
+        "SocketAuthFunction": SocketAuthSettings,
     }
     assert set(models) == set(of_type(resources, "AWS::Serverless::Function"))
     for function, model in models.items():
