@@ -17,8 +17,7 @@ ERRORS = {
     404: "No such resource among the caller's own (`NOT_FOUND`); another caller's id answers the same.",
     409: (
         "The `Idempotency-Key` was used for a different request (`IDEMPOTENCY_KEY_REUSED`), or the resource is "
-        "busy (`RESOURCE_BUSY`: a job being analysed is deleted once it has finished; see `Retry-After`), or a "
-        "webhook endpoint for that URL exists already (`ENDPOINT_EXISTS`)."
+        "busy (`RESOURCE_BUSY`: a job being analysed is deleted once it has finished; see `Retry-After`)."
     ),
     413: "Too large (`FILE_TOO_LARGE`): an image over the upload limit, or a body over the API's limit.",
     415: "The body's `Content-Type` is not one this operation takes (`UNSUPPORTED_MEDIA_TYPE`).",

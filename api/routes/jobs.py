@@ -94,7 +94,7 @@ def _raw_body(body: str | None, is_base64: bool) -> bytes:
     responses=answers(
         202,
         ImageAccepted,
-        "The job, QUEUED; poll it at `Location` (or follow its events: docs/notifications.md).",
+        "The job, QUEUED; poll it at `Location`.",
         headers=["ETag", "Retry-After", "Location"],
         errors=(*AUTHENTICATED, 413, 415),
     ),

@@ -20,7 +20,8 @@ from api.models.webhooks import (
     WebhookDelivery,
     WebhookEndpoint,
 )
-from api.routes.answers import AUTHENTICATED, WITH_BODY, answers
+from api.models.errors import ErrorEnvelope
+from api.routes.answers import AUTHENTICATED, JSON, WITH_BODY, answers
 from api.routes.identity import caller
 from api.routes.responses import model_response
 from imagejobs.webhooks import DELIVERY_ID_PATTERN, ENDPOINT_ID_PATTERN
