@@ -173,13 +173,14 @@ def update_endpoint(services: Services, owner: str, endpoint_id: str, update: En
     return _save(services, replace(endpoint, **changes))  # type: ignore[arg-type]
 
 
-def delete_endpoint(services: Services, owner: str, endpoint_id: str) -> None:
+def delete_endpoint(services: Services, owner: str, endpoint_id: str) -> WebhookEndpoint:
     endpoint = owned_endpoint(services, owner, endpoint_id)
     try:
         services.webhooks.delete_endpoint(endpoint)
     except StaleRecordError as error:
         raise NotFoundError(f"no webhook endpoint {endpoint_id!r}") from error
     logger.info("webhook endpoint deleted", endpoint_id=endpoint_id)
+    return endpoint_view(endpoint)
 
 
 def rotate_secret(services: Services, owner: str, endpoint_id: str) -> SecretRotated:

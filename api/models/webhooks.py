@@ -37,7 +37,8 @@ class EndpointRequest(ApiModel):
     description: Description | None = None
     event_types: EventTypes = []
     all_batches: Annotated[
-        bool, Field(description="True: events of every batch; false: only of batches naming it as callbackUrl.")
+        bool,
+        Field(strict=True, description="True: events of every batch; false: only of batches naming it as callbackUrl."),
     ] = True
 
 
@@ -46,8 +47,8 @@ class EndpointUpdate(ApiModel):
 
     description: Description | None = None
     event_types: EventTypes | None = None
-    all_batches: bool | None = None
-    enabled: bool | None = None
+    all_batches: Annotated[bool | None, Field(strict=True)] = None
+    enabled: Annotated[bool | None, Field(strict=True)] = None
 
 
 class WebhookEndpoint(ApiModel):

@@ -20,8 +20,7 @@ from api.models.webhooks import (
     WebhookDelivery,
     WebhookEndpoint,
 )
-from api.models.errors import ErrorEnvelope
-from api.routes.answers import AUTHENTICATED, JSON, WITH_BODY, answers
+from api.routes.answers import AUTHENTICATED, WITH_BODY, answers
 from api.routes.identity import caller
 from api.routes.responses import model_response
 from imagejobs.webhooks import DELIVERY_ID_PATTERN, ENDPOINT_ID_PATTERN
@@ -89,12 +88,11 @@ def update_endpoint(
 @router.delete(
     "/webhooks/<endpointId>",
     summary="Delete a webhook endpoint (its pending deliveries are dropped)",
-    responses=answers(204, None, "Deleted.", errors=FOUND),
+    responses=answers(200, WebhookEndpoint, "Deleted: the endpoint as it was.", errors=FOUND),
     tags=["webhooks"],
 )
 def delete_endpoint(endpoint_id: EndpointId, services: ServicesDep) -> Response[str]:
-    webhooks.delete_endpoint(services, caller(router.current_event), endpoint_id)
-    return Response(status_code=204, body="")
+    return model_response(200, webhooks.delete_endpoint(services, caller(router.current_event), endpoint_id))
 
 
 @router.post(

@@ -128,6 +128,13 @@ def test_the_delivery_log_pages_with_tokens_bound_to_the_endpoint(api: Any) -> N
 
 def test_deleting_an_endpoint_frees_its_url(api: Any) -> None:
     endpoint_id = api.request("POST", "/webhooks", {"url": HOOK}).json()["endpoint"]["endpointId"]
-    assert api.request("DELETE", f"/webhooks/{endpoint_id}").status == 204
+    deleted = api.request("DELETE", f"/webhooks/{endpoint_id}")
+    assert deleted.status == 200 and deleted.json()["endpointId"] == endpoint_id
     assert api.request("GET", f"/webhooks/{endpoint_id}").status == 404
     assert api.request("POST", "/webhooks", {"url": HOOK}).status == 201
+
+
+def test_flags_must_be_json_booleans(api: Any) -> None:
+    endpoint_id = api.request("POST", "/webhooks", {"url": HOOK}).json()["endpoint"]["endpointId"]
+    assert api.request("PATCH", f"/webhooks/{endpoint_id}", {"enabled": 0}).status == 400
+    assert api.request("POST", "/webhooks", {"url": HOOK + "/x", "allBatches": "yes"}).status == 400
