@@ -60,7 +60,9 @@ def delivery(event_type: str = "job.finished", **changes: Any) -> Delivery:
 MESSAGE = DeliveryMessage("ann", "wh-" + "a" * 32, "dlv-" + "b" * 32)
 
 
-def sender(answers: list[PostResult], delays: tuple[int, ...] = (5, 300)) -> tuple[Sender, FakeNotifyStore, FakePoster, Clock]:
+def sender(
+    answers: list[PostResult], delays: tuple[int, ...] = (5, 300)
+) -> tuple[Sender, FakeNotifyStore, FakePoster, Clock]:
     store, poster, clock = FakeNotifyStore(), FakePoster(answers=answers), Clock()
     found = endpoint()
     store.endpoints[(found.owner, found.endpoint_id)] = found

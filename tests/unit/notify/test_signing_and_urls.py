@@ -72,8 +72,21 @@ def test_locally_http_and_loopback_are_allowed_but_other_private_ranges_are_not(
 
 @pytest.mark.parametrize(
     "address",
-    ["10.0.0.1", "172.16.0.1", "192.168.0.1", "100.64.0.1", "169.254.169.254", "0.0.0.0", "224.0.0.1",
-     "::1", "fe80::1", "fc00::1", "::ffff:10.0.0.1", "64:ff9b::a00:1", "2002:a00:1::1"],
+    [
+        "10.0.0.1",
+        "172.16.0.1",
+        "192.168.0.1",
+        "100.64.0.1",
+        "169.254.169.254",
+        "0.0.0.0",
+        "224.0.0.1",
+        "::1",
+        "fe80::1",
+        "fc00::1",
+        "::ffff:10.0.0.1",
+        "64:ff9b::a00:1",
+        "2002:a00:1::1",
+    ],
 )
 def test_private_link_local_shared_and_mapped_addresses_are_refused_deployed(address: str) -> None:
     with pytest.raises(UrlRefusedError):

@@ -79,7 +79,11 @@ def test_the_authorizer_allows_the_subject_or_denies_without_saying_more():
     arn = "arn:aws:execute-api:eu-west-1:1:abc/v1/$connect"
     allowed = authorize({"queryStringParameters": {"token": token()}, "methodArn": arn}, VERIFIER)
     assert allowed["principalId"] == "5f1c-sub" and allowed["context"] == {"sub": "5f1c-sub", "username": "ann"}
-    assert allowed["policyDocument"]["Statement"][0] == {"Action": "execute-api:Invoke", "Effect": "Allow", "Resource": arn}
+    assert allowed["policyDocument"]["Statement"][0] == {
+        "Action": "execute-api:Invoke",
+        "Effect": "Allow",
+        "Resource": arn,
+    }
     for query in ({"token": token(aud="x")}, {}, None):
         denied = authorize({"queryStringParameters": query, "methodArn": arn}, VERIFIER)
         assert denied["policyDocument"]["Statement"][0]["Effect"] == "Deny" and "context" not in denied
