@@ -27,10 +27,14 @@ def handle_hook(event: dict[str, Any], invoker: Invoker, reporter: Reporter) -> 
     hook_execution_id = str(event["LifecycleEventHookExecutionId"])
     try:
         settings = get_smoke_settings()
-        failures = run_probes(
-            probes(settings.smoke_api_version, settings.smoke_worker_version, settings.smoke_dead_letter_version),
-            invoker,
+        checks = probes(
+            settings.smoke_api_version,
+            settings.smoke_worker_version,
+            settings.smoke_dead_letter_version,
+            settings.smoke_deletion_version,
+            settings.smoke_indexer_version,
         )
+        failures = run_probes(checks, invoker)
     except Exception:
         logger.exception("smoke test crashed", deployment_id=deployment_id)
         reporter.report(deployment_id, hook_execution_id, passed=False)

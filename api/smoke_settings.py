@@ -1,4 +1,4 @@
-"""Settings of the pre-traffic hook's process: the new versions to probe (IMGREC_SMOKE_*), all required."""
+"""Settings of the pre-traffic hook's process: the new versions to probe (IMGREC_SMOKE_*)."""
 
 from __future__ import annotations
 
@@ -18,6 +18,9 @@ class SmokeSettings(BaseModel):
     smoke_api_version: VersionArn
     smoke_worker_version: VersionArn
     smoke_dead_letter_version: VersionArn
+    smoke_deletion_version: VersionArn
+    # None where the stack joins the other region's table: the indexer runs only where the table is created.
+    smoke_indexer_version: VersionArn | None = None
 
 
 @cache

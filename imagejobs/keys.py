@@ -6,8 +6,6 @@ import hashlib
 import re
 import uuid
 
-from imagejobs.model import Feature
-
 UPLOADS_PREFIX = "uploads/"
 DERIVED_PREFIX = "derived/"
 CACHE_PREFIX = f"{DERIVED_PREFIX}cache/"
@@ -59,11 +57,11 @@ def owner_cache_prefix(owner: str) -> str:
     return f"{CACHE_PREFIX}{owner_digest}/"
 
 
-def cached_response_key(owner: str, image_sha256: str, feature: Feature, request_digest: str) -> str:
-    """A raw Rekognition response, addressed by content: the same normalized bytes analysed with the same
-    parameters for the same owner reuse it (duplicates, retries after a crash) instead of paying again.
-    Scoped per owner so nobody can learn from a cache hit what another caller uploaded."""
-    return f"{owner_cache_prefix(owner)}{image_sha256}/{feature.operation}-{request_digest}.json"
+def cached_answers_key(owner: str, image_sha256: str, parameters_digest: str) -> str:
+    """Raw Rekognition answers, addressed by content: one document per owner, normalized image and set of
+    calls (features and their parameters). Scoped per owner so nobody can learn from a cache hit what
+    another caller uploaded."""
+    return f"{owner_cache_prefix(owner)}{image_sha256}/{parameters_digest}.json"
 
 
 def job_derived_prefix(batch_id: str, job_id: str) -> str:

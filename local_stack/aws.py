@@ -1,7 +1,11 @@
-"""The AWS emulator: a moto server (S3, SQS, DynamoDB) on 127.0.0.1, with the project's fidelity fixes.
+"""The AWS emulator: moto's app (S3, SQS, DynamoDB) on 127.0.0.1, with the project's fidelity fixes.
 
 `python -m local_stack.aws` is a process of its own under `make up` and in compose: moto is the busiest part
 of the local stack and, alone with its interpreter lock, no longer slows the API and the worker down.
+
+It is served by waitress rather than moto's werkzeug server, which answers `Connection: close` to every
+request: each emulated S3 or DynamoDB call then paid a new TCP connection, where AWS keeps them alive (and
+where the worker's kept clients reuse them). waitress keeps connections alive and sets TCP_NODELAY.
 """
 
 from __future__ import annotations
@@ -12,43 +16,56 @@ import threading
 from dataclasses import dataclass
 from typing import Any
 
-from werkzeug.serving import BaseWSGIServer, make_server
-
 from local_stack import dynamodb_fidelity, emulator_speed, s3_post_policy
 from local_stack.process import announce, wait_for_shutdown
+
+# Requests served at once: the worker's execution environments, the API, pollers and the recognizer's reads.
+THREADS = 32
 
 
 @dataclass
 class RunningAws:
-    server: BaseWSGIServer
+    server: Any  # waitress' server
     thread: threading.Thread
     url: str
+    stopping: threading.Event
 
     def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        """waitress has no cross-thread shutdown: stop its workers, then close its sockets under its loop,
+        whose select then fails, as expected, and ends the thread."""
+        self.stopping.set()
+        logging.getLogger("waitress").setLevel(logging.CRITICAL)
+        self.server.task_dispatcher.shutdown(cancel_pending=True, timeout=2)
+        for channel in list(self.server._map.values()):  # its loop runs while any socket is open
+            channel.close()
         self.thread.join(timeout=5)
+
+
+def _serve(server: Any, stopping: threading.Event) -> None:
+    try:
+        server.run()
+    except (OSError, ValueError, RuntimeError):  # the sockets closed under the loop by stop()
+        if not stopping.is_set():
+            raise
 
 
 def start_aws(host: str = "127.0.0.1", port: int = 0) -> RunningAws:
     """Binds before returning, so a port in use raises OSError here (moto's ThreadedMotoServer binds in
     its thread and then waits forever for a readiness that never comes)."""
-    from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+    from waitress.server import create_server
 
-    class RequestHandler(MotoRequestHandler):
-        # Answers on kept-alive connections go out at once instead of waiting for the client's delayed ACK.
-        disable_nagle_algorithm = True
-
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one line per emulated AWS call drowns the logs
+    logging.getLogger("waitress").setLevel(logging.ERROR)
     dynamodb_fidelity.install()
     s3_post_policy.install()
     emulator_speed.install()
     app: Any = DomainDispatcherApplication(create_backend_app)
-    server = make_server(host, port, app, threaded=True, request_handler=RequestHandler)
-    thread = threading.Thread(target=server.serve_forever, name="aws-emulator", daemon=True)
+    # Uploads reach 40 MiB and more; waitress' own limit is 1 GiB, its default channel timeout 120 s.
+    server = create_server(app, host=host, port=port, threads=THREADS, ident="imgrec-aws-emulator")
+    stopping = threading.Event()
+    thread = threading.Thread(target=_serve, args=(server, stopping), name="aws-emulator", daemon=True)
     thread.start()
-    bound_host, bound_port = server.server_address[:2]
-    return RunningAws(server=server, thread=thread, url=f"http://{bound_host}:{bound_port}")
+    return RunningAws(server=server, thread=thread, url=f"http://{host}:{server.effective_port}", stopping=stopping)
 
 
 def main(argv: list[str] | None = None) -> None:

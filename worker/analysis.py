@@ -18,7 +18,7 @@ SUMMARY_TOP_LABELS = 10
 
 
 @cache
-def _output_shape(operation: str) -> Shape:
+def response_shape(operation: str) -> Shape:
     # Loading the service model costs ~50 ms once; the worker's own client has already paid for it.
     shape = botocore.session.get_session().get_service_model("rekognition").operation_model(operation).output_shape
     if shape is None:
@@ -31,7 +31,7 @@ def is_valid_response(feature: Feature, response: object) -> bool:
     corrupt or tampered cache entry must be recomputed, never fed to the results or crash the job."""
     if not isinstance(response, dict) or not isinstance(response.get(feature.response_items_key), list):
         return False
-    return not ParamValidator().validate(response, _output_shape(feature.operation)).has_errors()
+    return not ParamValidator().validate(response, response_shape(feature.operation)).has_errors()
 
 
 @dataclass(frozen=True)

@@ -3,8 +3,10 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, Protocol
 
+from imagejobs.detect_requests import ImageSource
 from imagejobs.messages import JobMessage
 from imagejobs.model import Feature
 from imagejobs.records import JobRecord
@@ -15,9 +17,17 @@ class JobStore(Protocol):
     async def transition(self, before: JobRecord, after: JobRecord) -> JobRecord: ...
 
 
+@dataclass(frozen=True)
+class Download:
+    """An upload as the worker fetched it: its full size, and its bytes unless that size is over the limit."""
+
+    size: int
+    data: bytes | None
+
+
 class ObjectStore(Protocol):
-    async def size_of(self, key: str) -> int | None: ...
-    async def read(self, key: str, max_bytes: int) -> bytes: ...
+    async def download(self, key: str, max_bytes: int) -> Download | None: ...
+    def image_source(self, key: str) -> ImageSource: ...
     async def read_json(self, key: str) -> Any | None: ...
     async def write(self, key: str, data: bytes, content_type: str) -> None: ...
     async def write_json(self, key: str, document: Any) -> None: ...

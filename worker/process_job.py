@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from imagejobs import keys
-from imagejobs.detect_requests import detect_request, request_digest
+from imagejobs.detect_requests import ImageSource, cache_document, cache_key, cached_answers, detect_request
 from imagejobs.errors import ErrorCode, FeatureFailure, JobFailure, TransientError
 from imagejobs.messages import JobMessage
 from imagejobs.model import Feature, JobStatus
@@ -25,7 +25,7 @@ from imagejobs.observability import logger, metrics, tracer
 from imagejobs.records import JobError, JobRecord, Usage, iso
 from imagejobs.settings import WorkerSettings
 from imagejobs.store import StaleRecordError
-from worker.adapters.rekognition import ThrottledError
+from worker.adapters.rekognition import ImageUnreadableError, ThrottledError
 from worker.analysis import Outcome, is_valid_response, outcome_of
 from worker.normalize import NormalizedImage, NormalizeLimits, normalize
 from worker.ports import JobStore, ObjectStore, Recognizer
@@ -144,27 +144,30 @@ async def _release(ctx: JobContext, job: JobRecord) -> None:
         logger.warning("could not release job", job_id=job.job_id, error=str(error))
 
 
+async def _download(ctx: JobContext, job: JobRecord) -> bytes:
+    """The upload's bytes, or the typed reason there are none to analyse (one ranged GET, no HEAD)."""
+    limit = ctx.settings.max_upload_bytes
+    upload = await ctx.objects.download(keys.upload_key(job.batch_id, job.job_id), limit)
+    if upload is None:
+        raise JobFailure(ErrorCode.UPLOAD_MISSING, "the image was never uploaded (or has expired)")
+    if upload.size == 0:
+        raise JobFailure(ErrorCode.EMPTY_FILE, "the uploaded file is empty")
+    if upload.data is None:
+        raise JobFailure(ErrorCode.FILE_TOO_LARGE, f"the upload is {upload.size} bytes, over the limit of {limit}")
+    return upload.data
+
+
 @tracer.capture_method(capture_response=False)
 async def _analyse(ctx: JobContext, job: JobRecord) -> tuple[Outcome, NormalizedImage]:
-    upload = keys.upload_key(job.batch_id, job.job_id)
-    size = await ctx.objects.size_of(upload)
-    limit = ctx.settings.max_upload_bytes
-    if size is None:
-        raise JobFailure(ErrorCode.UPLOAD_MISSING, "the image was never uploaded (or has expired)")
-    if size == 0:
-        raise JobFailure(ErrorCode.EMPTY_FILE, "the uploaded file is empty")
-    if size > limit:
-        raise JobFailure(ErrorCode.FILE_TOO_LARGE, f"the upload is {size} bytes, over the limit of {limit}")
     # Download inside the slot: records waiting for a slot hold no bytes (bounded memory, docs/normalizer.md).
     async with ctx.normalize_slots:
-        data = await ctx.objects.read(upload, limit)
+        data = await _download(ctx, job)
         with tracer.provider.in_subsegment("## normalize"):
             image = await _normalize(ctx, data)
         del data
-    await ctx.objects.write(
-        keys.normalized_image_key(job.batch_id, job.job_id, image.extension), image.data, image.content_type
-    )
-    responses, usage = await _detect_all(ctx, job, image)
+    stored = keys.normalized_image_key(job.batch_id, job.job_id, image.extension)
+    await ctx.objects.write(stored, image.data, image.content_type)
+    responses, usage = await _detect_all(ctx, job, image, ctx.objects.image_source(stored))
     outcome = outcome_of(responses, usage)
     # Written last: its presence (with the job's terminal status) is what readers rely on.
     await ctx.objects.write_json(keys.results_key(job.batch_id, job.job_id), outcome.results)
@@ -184,40 +187,57 @@ async def _normalize(ctx: JobContext, data: bytes) -> NormalizedImage:
         ) from error
 
 
-async def _detect_all(
-    ctx: JobContext, job: JobRecord, image: NormalizedImage
-) -> tuple[dict[Feature, dict[str, Any] | FeatureFailure], Usage]:
-    """Every requested feature at once, each bounded by its API's semaphore. A response already stored
-    for the same bytes and parameters (a duplicate image, or a retry after a crash) is reused. Also returns
-    how many calls were paid for and how many answers were reused."""
-    reused: list[Feature] = []
-
-    async def detect(feature: Feature) -> dict[str, Any]:
-        request = detect_request(feature, image.data, job.options)
-        key = keys.cached_response_key(job.owner, image.record.sha256, feature, request_digest(request))
-        cached = await ctx.objects.read_json(key)
-        if cached is not None and is_valid_response(feature, cached):
-            metrics.add_metric(name="RekognitionCallsSaved", unit="Count", value=1)
-            reused.append(feature)
-            return dict(cached)
-        if cached is not None:  # stored data is never trusted: a malformed answer is paid for again
+async def _reusable(ctx: JobContext, key: str, features: list[Feature]) -> dict[Feature, dict[str, Any]]:
+    """The stored answers that are fit to reuse: stored data is never trusted, so a malformed one is
+    discarded (and paid for again)."""
+    stored = cached_answers(await ctx.objects.read_json(key))
+    reused: dict[Feature, dict[str, Any]] = {}
+    for feature in features:
+        answer = stored.get(feature.operation)
+        if answer is not None and is_valid_response(feature, answer):
+            reused[feature] = dict(answer)
+        elif answer is not None:
             logger.warning("cached answer discarded", feature=feature.value, key=key)
-        async with ctx.feature_slots[feature]:
-            with tracer.provider.in_subsegment(f"## {feature.operation}"):
-                response = await ctx.recognizer.detect(feature, request)
-        await ctx.objects.write_json(key, response)  # the raw response, kept for reuse and audit
-        return response
+    if reused:
+        metrics.add_metric(name="RekognitionCallsSaved", unit="Count", value=len(reused))
+    return reused
 
-    features = job.options.features
-    answers = await asyncio.gather(*(detect(f) for f in features), return_exceptions=True)
-    responses: dict[Feature, dict[str, Any] | FeatureFailure] = {}
-    for feature, answer in zip(features, answers, strict=True):
+
+async def _call(ctx: JobContext, job: JobRecord, feature: Feature, source: ImageSource, image: bytes) -> dict[str, Any]:
+    async with ctx.feature_slots[feature]:
+        with tracer.provider.in_subsegment(f"## {feature.operation}"):
+            try:
+                return await ctx.recognizer.detect(feature, detect_request(feature, source, job.options))
+            except ImageUnreadableError:
+                # Rekognition may not read the object itself (another region, a key it cannot use): the
+                # image travels in the call instead, for this call only.
+                logger.warning("Rekognition could not read the stored image; sending its bytes", feature=feature.value)
+                return await ctx.recognizer.detect(feature, detect_request(feature, {"Bytes": image}, job.options))
+
+
+async def _detect_all(
+    ctx: JobContext, job: JobRecord, image: NormalizedImage, source: ImageSource
+) -> tuple[dict[Feature, dict[str, Any] | FeatureFailure], Usage]:
+    """Every requested feature at once, each bounded by its API's semaphore, Rekognition reading the stored
+    image from S3. Answers already stored for the same image and calls (a duplicate image, or a retry after
+    a crash) are reused: one document read, and one written when anything was paid for. Also returns how
+    many calls were paid for and how many answers were reused."""
+    key = cache_key(job.owner, image.record.sha256, job.options)
+    reused = await _reusable(ctx, key, job.options.features)
+    wanted = [feature for feature in job.options.features if feature not in reused]
+    answers = await asyncio.gather(*(_call(ctx, job, f, source, image.data) for f in wanted), return_exceptions=True)
+    responses: dict[Feature, dict[str, Any] | FeatureFailure] = dict(reused)
+    for feature, answer in zip(wanted, answers, strict=True):
         if isinstance(answer, ThrottledError):
             metrics.add_metric(name="RekognitionThrottles", unit="Count", value=1)
         if isinstance(answer, BaseException) and not isinstance(answer, FeatureFailure):
             raise answer
         responses[feature] = answer
-    return responses, Usage(calls=len(features) - len(reused), saved=len(reused))
+    paid = {feature: answer for feature, answer in responses.items() if isinstance(answer, dict)}
+    if len(paid) > len(reused):  # the raw answers, kept for reuse and audit
+        await ctx.objects.write_json(key, cache_document(paid))
+    ordered = {feature: responses[feature] for feature in job.options.features}
+    return ordered, Usage(calls=len(wanted), saved=len(reused))
 
 
 async def _finish(ctx: JobContext, job: JobRecord, analysed: tuple[Outcome, NormalizedImage]) -> JobRecord:

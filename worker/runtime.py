@@ -20,7 +20,10 @@ from collections.abc import AsyncIterator, Callable, Coroutine
 from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
 from typing import Any, TypeVar
 
+from imagejobs.model import Feature
+from imagejobs.observability import logger
 from worker.adapters.clients import Clients, open_clients
+from worker.analysis import response_shape
 from worker.settings import get_settings
 from worker.wiring import Invocation, build_invocation, shared_normalizer
 
@@ -69,9 +72,32 @@ class ExecutionEnvironment:
             raise
 
     def prepare(self) -> None:
-        """Open the clients and start the normalizer children now (Lambda's init phase), not on the first event."""
-        self.run(self.clients())
-        shared_normalizer(get_settings()).start()
+        """Open the clients and start the normalizer children now (Lambda's init phase), not on the first event,
+        and pay what botocore defers to a client's first request (connections, signing, operation models)."""
+        self.run(self._warm_up())
+        shared_normalizer(get_settings()).start(wait=True)
+
+    async def _warm_up(self) -> None:
+        settings = get_settings()
+        clients = await self.clients()
+        for feature in Feature:  # the shapes the calls and the cached-answer checks use
+            clients.rekognition.meta.service_model.operation_model(feature.operation)
+            response_shape(feature.operation)
+        # Rekognition has no free read-only call: create the HTTP session (SSL context, connection pool) its
+        # first request would (aiobotocore keeps it private; without it the first event pays ~70 ms).
+        session = getattr(getattr(clients.rekognition, "_endpoint", None), "http_session", None)
+        if session is not None and hasattr(session, "_get_session"):
+            await session._get_session(None)
+        # Read-only calls the worker's role may make anyway; a failure here only means a colder first event.
+        answers = await asyncio.gather(
+            clients.dynamodb.get_item(TableName=settings.table_name, Key={"pk": {"S": "WARM-UP"}, "sk": {"S": "-"}}),
+            clients.s3.head_bucket(Bucket=settings.bucket_name),
+            clients.sqs.get_queue_attributes(QueueUrl=settings.queue_url, AttributeNames=["QueueArn"]),
+            return_exceptions=True,
+        )
+        for answer in answers:
+            if isinstance(answer, Exception):
+                logger.warning("warm-up call failed", error=str(answer))
 
     def close(self) -> None:
         if self._runner is not None:

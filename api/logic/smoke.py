@@ -69,7 +69,8 @@ def api_health_event() -> dict[str, Any]:
 
 
 def empty_batch_event() -> dict[str, Any]:
-    """An SQS batch with no records: the handler starts, loads its settings and clients, and answers."""
+    """An event source batch with no records (SQS and DynamoDB streams deliver the same shape): the handler
+    starts, loads its settings and clients, and answers."""
     return {"Records": []}
 
 
@@ -90,12 +91,23 @@ def judge_empty_batch(answer: Answer) -> str | None:
     return None
 
 
-def probes(api_version: str, worker_version: str, dead_letter_version: str) -> list[Probe]:
-    return [
+def probes(
+    api_version: str,
+    worker_version: str,
+    dead_letter_version: str,
+    deletion_version: str,
+    indexer_version: str | None = None,
+) -> list[Probe]:
+    """One probe per new version; the indexer's only where the stack has one (it runs where the table is)."""
+    checks = [
         Probe("api", api_version, api_health_event(), judge_api_health),
         Probe("worker", worker_version, empty_batch_event(), judge_empty_batch),
         Probe("dead-letters", dead_letter_version, empty_batch_event(), judge_empty_batch),
+        Probe("deletions", deletion_version, empty_batch_event(), judge_empty_batch),
     ]
+    if indexer_version is not None:
+        checks.append(Probe("indexer", indexer_version, empty_batch_event(), judge_empty_batch))
+    return checks
 
 
 def run_probes(checks: list[Probe], invoker: Invoker) -> dict[str, str]:

@@ -141,6 +141,46 @@ def test_the_execution_role_is_for_cloudformation_only(ci_role: Evaluation) -> N
     assert statement["Principal"] == {"Service": "cloudformation.amazonaws.com"}
 
 
+def _execution_role_statements(ci_role: Evaluation) -> list[dict[str, Any]]:
+    policies = ci_role.resources["CloudFormationExecutionRole"]["Properties"]["Policies"]
+    return [s for p in policies for s in p["PolicyDocument"]["Statement"] if s["Effect"] == "Allow"]
+
+
+# The IAM prefix of the service that creates each kind of resource, where it differs from the type's name.
+# API Gateway's v2 APIs (the WebSocket API) are managed with the same `apigateway:` actions as REST APIs.
+_SERVICE_OF = {"Cognito": "cognito-idp", "ApiGatewayV2": "apigateway"}
+# Types CloudFormation handles by itself (no service call).
+_NO_SERVICE = {"AWS::CloudFormation::WaitConditionHandle"}
+
+
+def test_the_execution_role_may_create_every_kind_of_resource_the_template_declares(
+    ci_role: Evaluation, transformed: dict[str, Any]
+) -> None:
+    """SAM keeps conditional resources in the transformed template, so this covers every shape."""
+    granted = {
+        action.split(":")[0]
+        for s in _execution_role_statements(ci_role)
+        for action in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])
+    }
+    needed = {
+        _SERVICE_OF.get(kind.split("::")[1], kind.split("::")[1].lower()): kind
+        for kind in {body["Type"] for body in transformed["Resources"].values()} - _NO_SERVICE
+    }
+    assert not {service: kind for service, kind in needed.items() if service not in granted}
+
+
+def test_the_execution_role_reaches_the_analytics_database_by_the_name_the_template_gives_it(
+    ci_role: Evaluation, template: dict[str, Any]
+) -> None:
+    name = Evaluation(template).render(
+        template["Resources"]["AnalyticsDatabase"]["Properties"]["DatabaseInput"]["Name"]
+    )
+    [glue] = [s for s in _execution_role_statements(ci_role) if s.get("Sid") == "AnalyticsCatalog"]
+    databases = [ci_role.render(r) for r in glue["Resource"] if ":database/" in ci_role.render(r)]
+    assert [re.fullmatch(d.split(":database/")[1].replace("*", ".*"), name) is not None for d in databases] == [True]
+    assert not [a for a in glue["Action"] if "*" in a or "Catalog" in a or "ResourcePolicy" in a]
+
+
 # ---------------------------------------------------------------- hash-checked tool installs
 
 

@@ -173,23 +173,29 @@ def test_lambda_services_run_the_templates_handlers_and_the_embedded_stack_invok
 
 def test_pollers_invoke_the_lambda_services_through_the_emulators_invoke_url(compose):
     handlers = lambda_services(compose)
-    modules = {"local_stack.poller", "local_stack.stream_poller"}
-    pollers = {s: args for s, (m, args) in python_module_services(compose).items() if m in modules}
+    # The SQS event sources (jobs, dead letters, deletions, webhooks) and the table's stream (indexer, notifier).
+    pollers = {
+        s: (m, args)
+        for s, (m, args) in python_module_services(compose).items()
+        if m in {"local_stack.poller", "local_stack.stream_poller"}
+    }
     invoked = set()
-    for service, arguments in pollers.items():
+    for service, (module, arguments) in pollers.items():
         url = arguments[arguments.index("--invoke-url") + 1]
         match = re.fullmatch(rf"http://([a-z-]+):{RIE_PORT}{re.escape(INVOKE_PATH)}", url)
         assert match, f"{service}: {url}"
         assert match.group(1) in handlers, f"{service} invokes {match.group(1)}, which is not a Lambda service"
         invoked.add(match.group(1))
-        source = arguments[arguments.index("--queue-name" if "--queue-name" in arguments else "--table-name") + 1]
-        assert source in {
-            names.QUEUE_NAME,
-            names.DLQ_NAME,
-            names.DELETIONS_QUEUE_NAME,
-            names.WEBHOOK_QUEUE_NAME,
-            names.TABLE_NAME,
-        }
+        if module == "local_stack.poller":
+            queue = arguments[arguments.index("--queue-name") + 1]
+            assert queue in {
+                names.QUEUE_NAME,
+                names.DLQ_NAME,
+                names.DELETIONS_QUEUE_NAME,
+                names.WEBHOOK_QUEUE_NAME,
+            }, service
+        else:
+            assert arguments[arguments.index("--table-name") + 1] == names.TABLE_NAME, service
     assert invoked == set(handlers)
 
 

@@ -48,7 +48,8 @@ def test_lambda_image_defaults_to_the_worker_handler(lambda_image):
 def test_lambda_image_imports_every_handler_and_no_local_or_test_package(engine, lambda_image):
     script = (
         "import importlib.metadata as m, json;"
-        "import api.handle_api, api.handle_pre_sign_up, api.handle_pre_traffic, worker.handle_jobs, worker.handle_dead_letters;"
+        "import api.handle_api, api.handle_pre_sign_up, api.handle_pre_traffic, api.handle_deletions,"
+        " worker.handle_jobs, worker.handle_dead_letters, worker.handle_index;"
         "print(json.dumps(sorted(d.metadata['Name'].lower() for d in m.distributions())))"
     )
     output = engine.containers.run(

@@ -10,6 +10,7 @@ from typing import Any
 from imgrec.analytics import COLUMNS, NAMED_QUERIES, PARTITION, named_query
 from local_stack import library_services
 from local_stack.resources import STACK
+from tests.infra.cfn import Evaluation
 from tests.infra.conftest import local_client, of_type
 
 
@@ -40,7 +41,7 @@ def test_the_indexer_reads_job_records_of_the_stream_in_batches_with_retries_and
     mapping = _mapping(resources, {"Fn::GetAtt": ["JobsTable", "StreamArn"]})
     spec = STACK.library
 
-    assert mapping["FunctionName"] == {"Ref": "IndexerFunction"}
+    assert mapping["FunctionName"] == {"Ref": "IndexerFunction.Alias"}
     assert mapping["BatchSize"] == spec.stream_batch_size
     assert mapping["MaximumBatchingWindowInSeconds"] == spec.stream_batching_window_seconds
     assert mapping["MaximumRetryAttempts"] == spec.stream_maximum_retry_attempts
@@ -75,15 +76,29 @@ def test_deletions_queue_and_handler_match_the_local_stack(resources, aws_emulat
     assert queue["VisibilityTimeout"] == 6 * function["Timeout"] == int(local["VisibilityTimeout"])
     assert queue["RedrivePolicy"]["maxReceiveCount"] == json.loads(local["RedrivePolicy"])["maxReceiveCount"]
     assert mapping["BatchSize"] == STACK.library.deletions_batch_size
+    assert mapping["FunctionName"] == {"Ref": "DeletionFunction.Alias"}
     assert function["ImageConfig"]["Command"] == ["api.handle_deletions.lambda_handler"]
     api_environment = resources["ApiFunction"]["Properties"]["Environment"]["Variables"]
     assert api_environment["IMGREC_DELETIONS_QUEUE_URL"] == {"Ref": "DeletionsQueue"}
 
 
-def test_the_api_allows_the_methods_of_its_new_routes_cross_origin(resources):
-    methods = resources["ImgrecApi"]["Properties"]["Cors"]["AllowMethods"].strip("'").split(",")
+def test_the_api_allows_the_methods_of_its_new_routes_cross_origin(template, resources):
+    """Preflights reach the function without a token (test_template_security), which answers CORS for the
+    origin the template gives it: PATCH and DELETE included."""
+    from api.app import create_app
+    from api.logic.smoke import api_health_event
 
-    assert {"GET", "POST", "PATCH", "DELETE", "OPTIONS"} <= set(methods)
+    variables = resources["ApiFunction"]["Properties"]["Environment"]["Variables"]
+    origin = Evaluation(template).render(variables["IMGREC_CORS_ORIGIN"], {"WebDistribution.DomainName": "d1.net"})
+    preflight = api_health_event() | {"httpMethod": "OPTIONS", "path": "/batches/b-1", "resource": "/{proxy+}"}
+    headers = {"Origin": origin, "Access-Control-Request-Method": "DELETE"}
+    preflight |= {"headers": headers, "multiValueHeaders": {k: [v] for k, v in headers.items()}}
+
+    answer = create_app(origin).resolve(preflight, None)
+
+    assert answer["multiValueHeaders"]["Access-Control-Allow-Origin"] == ["https://d1.net"]
+    [methods] = answer["multiValueHeaders"]["Access-Control-Allow-Methods"]
+    assert {"GET", "POST", "PATCH", "DELETE", "OPTIONS"} <= set(methods.split(","))
 
 
 def test_the_glue_table_declares_the_columns_the_local_engine_reads(resources):

@@ -34,12 +34,16 @@ RELEASED_FUNCTIONS = [
     "WorkerFunction",
     "DeadLetterFunction",
     "PreSignUpFunction",
-    # Notifications (issue 12).
+    "IndexerFunction",
+    "DeletionFunction",
+    # Notifications (issue 12): released by canary with their own CodeDeploy role (NotificationsDeploymentRole).
     "NotifierFunction",
     "WebhookSenderFunction",
     "SocketFunction",
     "SocketAuthFunction",
 ]
+# The functions the pre-traffic hook probes (all but the sign-up check: see its DeploymentPreference).
+PROBED_FUNCTIONS = ["ApiFunction", "WorkerFunction", "DeadLetterFunction", "IndexerFunction", "DeletionFunction"]
 IDS = {
     "ImgrecApi": "a1b2c3d4e5",
     "UserPoolDomain": f"imgrec-{STACK_UUID}",
@@ -72,6 +76,25 @@ def _csp(evaluation: Evaluation) -> dict[str, list[str]]:
 # ---------------------------------------------------------------- dependency graph
 
 
+def _targets(node: Any) -> set[str]:
+    """Every logical id or parameter a node refers to (Ref, GetAtt, ${...} in Sub), pseudo parameters aside."""
+    return {name for name in _references(node) if not name.startswith("AWS::")}
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+def test_every_reference_resolves_in_every_shape(shape: str) -> None:
+    """A resource or output that names a resource absent in this shape (its condition false) fails the deploy:
+    cfn-lint checks the template, this checks each parameter set (e.g. the second region, with no table)."""
+    evaluation = deployed(shape)
+    known = set(evaluation.resources) | set(evaluation.template.get("Parameters", {}))
+    dangling = {
+        name: sorted(_targets(body) - known)
+        for name, body in {**evaluation.resources, **evaluation.outputs}.items()
+        if _targets(body) - known
+    }
+    assert not dangling
+
+
 def _references(node: Any) -> set[str]:
     found: set[str] = set()
     if isinstance(node, dict):
@@ -81,9 +104,9 @@ def _references(node: Any) -> set[str]:
             elif key == "Fn::GetAtt":
                 found.add(value[0] if isinstance(value, list) else value.split(".")[0])
             elif key == "Fn::Sub":
-                text = value if isinstance(value, str) else value[0]
-                found |= {name.split(".")[0] for name in re.findall(r"\$\{([^!}][^}]*)\}", text)}
-                found |= _references(value[1] if isinstance(value, list) else {})
+                text, variables = (value, {}) if isinstance(value, str) else value
+                named = {name.split(".")[0] for name in re.findall(r"\$\{([^!}][^}]*)\}", text)}
+                found |= (named - set(variables)) | _references(variables)
             else:
                 found |= _references(value)
     elif isinstance(node, list):
@@ -309,14 +332,18 @@ def test_the_preset_is_a_parameter() -> None:
 
 def test_event_sources_and_the_api_invoke_the_aliases() -> None:
     resources = deployed("single-region").resources
-    mappings = {
-        body["Properties"]["EventSourceArn"]["Fn::GetAtt"][0]: body["Properties"]["FunctionName"]
+    mappings = sorted(
+        (body["Properties"]["EventSourceArn"]["Fn::GetAtt"][0], body["Properties"]["FunctionName"]["Ref"])
         for body in of_type(resources, "AWS::Lambda::EventSourceMapping").values()
-    }
-    assert mappings == {
-        "JobsQueue": {"Ref": "WorkerFunctionAliaslive"},
-        "JobsDeadLetterQueue": {"Ref": "DeadLetterFunctionAliaslive"},
-    }
+    )
+    assert mappings == [
+        ("DeletionsQueue", "DeletionFunctionAliaslive"),
+        ("JobsDeadLetterQueue", "DeadLetterFunctionAliaslive"),
+        ("JobsQueue", "WorkerFunctionAliaslive"),
+        ("JobsTable", "IndexerFunctionAliaslive"),
+        ("JobsTable", "NotifierFunctionAliaslive"),
+        ("WebhookQueue", "WebhookSenderFunctionAliaslive"),
+    ]
     assert resources["ApiInvokePermission"]["Properties"]["FunctionName"] == {"Ref": "ApiFunctionAliaslive"}
     _, rest_api = _one(resources, "AWS::ApiGateway::RestApi")
     uri = rest_api["Properties"]["Body"]["paths"]["/{proxy+}"]["x-amazon-apigateway-any-method"][
@@ -329,7 +356,7 @@ def test_event_sources_and_the_api_invoke_the_aliases() -> None:
 def test_the_pre_traffic_hook_is_optional_and_probes_the_new_versions() -> None:
     on = deployed("single-region").resources
     hook_env = on["SmokeTestFunction"]["Properties"]["Environment"]["Variables"]
-    for function in ("ApiFunction", "WorkerFunction", "DeadLetterFunction"):
+    for function in PROBED_FUNCTIONS:
         alias = on[f"{function}Aliaslive"]
         assert alias["UpdatePolicy"]["CodeDeployLambdaAliasUpdate"]["BeforeAllowTrafficHook"] == {
             "Ref": "SmokeTestFunction"
@@ -339,7 +366,26 @@ def test_the_pre_traffic_hook_is_optional_and_probes_the_new_versions() -> None:
     params = {"PreTrafficSmokeTest": "false"}
     off = Evaluation(sam_transform.transform_template(sam_transform.load_template(TEMPLATE), params), params).resources
     assert "SmokeTestFunction" not in off
-    assert "BeforeAllowTrafficHook" not in off["ApiFunctionAliaslive"]["UpdatePolicy"]["CodeDeployLambdaAliasUpdate"]
+    for function in PROBED_FUNCTIONS:
+        assert (
+            "BeforeAllowTrafficHook" not in off[f"{function}Aliaslive"]["UpdatePolicy"]["CodeDeployLambdaAliasUpdate"]
+        )
+
+
+def test_the_hook_may_invoke_and_codedeploy_may_move_exactly_the_released_versions() -> None:
+    """Published versions of this shape's released functions (the indexer only where the table is), never more."""
+    for shape in ("single-region", "multi-region-second"):
+        resources = deployed(shape).resources
+        versions = sorted(f"${{{f}.Arn}}:*" for f in PROBED_FUNCTIONS if f in resources)
+        for role, action in (("SmokeTestRole", "lambda:InvokeFunction"), ("DeploymentRole", "lambda:UpdateAlias")):
+            [statement] = [
+                s
+                for p in resources[role]["Properties"]["Policies"]
+                for s in p["PolicyDocument"]["Statement"]
+                if action in s["Action"]
+            ]
+            assert sorted(r["Fn::Sub"] for r in statement["Resource"]) == versions, (shape, role)
+        assert ("IndexerFunction" in resources) == (shape == "single-region")
 
 
 # ---------------------------------------------------------------- cost guardrails
@@ -558,7 +604,7 @@ def test_the_second_region_joins_the_first_regions_table_instead_of_creating_one
     evaluation = deployed("multi-region-second")
     resources = evaluation.resources
     assert "JobsTable" not in resources
-    for function in ("ApiFunction", "WorkerFunction", "DeadLetterFunction"):
+    for function in ("ApiFunction", "WorkerFunction", "DeadLetterFunction", "DeletionFunction"):
         assert resources[function]["Properties"]["Environment"]["Variables"]["IMGREC_TABLE_NAME"] == {
             "Ref": "GlobalTableName"
         }
@@ -572,3 +618,49 @@ def test_the_second_region_joins_the_first_regions_table_instead_of_creating_one
         "arn:aws:dynamodb:us-east-1:123456789012:table/imgrec-JobsTable-ABC"
     ]
     assert "JobsTableStreamArn" not in evaluation.outputs
+
+
+def test_the_second_region_deletes_in_the_shared_table_and_leaves_indexing_to_the_first() -> None:
+    """The first region's stream carries both regions' writes: one indexer there counts each job once."""
+    evaluation = deployed("multi-region-second")
+    resources = evaluation.resources
+    assert not [name for name in resources if name.startswith(("Indexer", "IndexFailures"))]
+    assert (
+        "IMGREC_SMOKE_INDEXER_VERSION" not in resources["SmokeTestFunction"]["Properties"]["Environment"]["Variables"]
+    )
+    table_grants = sorted(
+        evaluation.render(resource)
+        for p in resources["DeletionRole"]["Properties"]["Policies"]
+        for s in p["PolicyDocument"]["Statement"]
+        if any(a.startswith("dynamodb:") for a in s["Action"] if isinstance(s["Action"], list))
+        or str(s["Action"]).startswith("dynamodb:")
+        for resource in (s["Resource"] if isinstance(s["Resource"], list) else [s["Resource"]])
+    )
+    table = "arn:aws:dynamodb:us-east-1:123456789012:table/imgrec-JobsTable-ABC"
+    assert table_grants == [table, *(f"{table}/index/{index}" for index in ("byBatch", "byOwner", "byTerm"))]
+    first = deployed("multi-region-first").resources
+    stream_readers = sorted(
+        body["Properties"]["FunctionName"]["Ref"]
+        for body in of_type(first, "AWS::Lambda::EventSourceMapping").values()
+        if body["Properties"]["EventSourceArn"] == {"Fn::GetAtt": ["JobsTable", "StreamArn"]}
+    )
+    # The notifier reads the same stream there, for the same reason: each job's event is sent once.
+    assert stream_readers == ["IndexerFunctionAliaslive", "NotifierFunctionAliaslive"]
+    second_readers = [
+        body
+        for body in of_type(resources, "AWS::Lambda::EventSourceMapping").values()
+        if "StreamArn" in str(body["Properties"]["EventSourceArn"])
+    ]
+    assert not second_readers
+
+
+def test_a_deletion_in_either_region_reaches_the_other_regions_copies() -> None:
+    """Deletions remove objects by name; in a versioned, replicated bucket that leaves delete markers, which
+    must replicate (lifecycle expiry never does) and whose hidden versions expire a day later."""
+    bucket = deployed("multi-region-first").resources["ImagesBucket"]["Properties"]
+    [rule] = bucket["ReplicationConfiguration"]["Rules"]
+    assert rule["DeleteMarkerReplication"] == {"Status": "Enabled"}
+    assert "Tag" not in json.dumps(rule["Filter"]), "S3 replicates no delete markers for tag-based rules"
+    expiring = {r["Prefix"]: r for r in bucket["LifecycleConfiguration"]["Rules"] if "Prefix" in r}
+    for prefix in ("uploads/", "derived/"):
+        assert expiring[prefix]["NoncurrentVersionExpiration"]["NoncurrentDays"] == 1

@@ -139,7 +139,15 @@ def test_s3_object_access_is_confined_to_the_products_prefixes(resources):
     assert object_prefixes(worker["s3:PutObject"]) == {"derived/"}
     for role in ("DeadLetterRole", "PreSignUpRole", "SmokeTestRole"):
         assert not [a for a in granted(resources, role) if a.startswith("s3:")], role
-    assert object_prefixes(granted(resources, "IndexerRole")["s3:DeleteObject"]) == {"analytics/"}
+    # The indexer reads results and writes analytics records only; deletions read nothing at all.
+    indexer = granted(resources, "IndexerRole")
+    assert object_prefixes(indexer["s3:GetObject"]) == {"derived/"}
+    assert object_prefixes(indexer["s3:PutObject"]) == {"analytics/"}
+    assert object_prefixes(indexer["s3:DeleteObject"]) == {"analytics/"}
+    assert {a for a in granted(resources, "DeletionRole") if a.startswith("s3:")} == {
+        "s3:DeleteObject",
+        "s3:ListBucket",
+    }
     for role in ALL_ROLES:
         grants = granted(resources, role)
         assert not {"s3:PutBucketPolicy", "s3:PutObjectAcl"} & set(grants)
@@ -151,9 +159,13 @@ def test_s3_object_access_is_confined_to_the_products_prefixes(resources):
 
 def test_list_bucket_is_granted_on_the_images_bucket_only(resources):
     # Unconditioned on purpose: it is what turns a missing key into 404 rather than 403 (docs/decisions.md).
-    for role in ("ApiRole", "WorkerRole"):
-        [statement] = [s for s in allow_statements(resources, role) if s["Action"] == "s3:ListBucket"]
-        assert statement["Resource"] == {"Fn::GetAtt": ["ImagesBucket", "Arn"]}
+    for role in ALL_ROLES:
+        statements = [s for s in allow_statements(resources, role) if "s3:ListBucket" in _as_list(s["Action"])]
+        if role in ("ApiRole", "WorkerRole", "IndexerRole", "DeletionRole"):
+            [statement] = statements
+            assert statement["Resource"] == {"Fn::GetAtt": ["ImagesBucket", "Arn"]}, role
+        else:
+            assert not statements, role
 
 
 def test_queue_access_per_role(resources):
@@ -169,6 +181,39 @@ def test_queue_access_per_role(resources):
     # The worker also sends: a job still throttled on its last allowed receive goes back as a new message.
     assert set(worker) == poll | {"sqs:SendMessage"} and all(r == [jobs_queue] for r in worker.values())
     assert set(dead) == poll and all(r == [dead_letters] for r in dead.values())
+    # Deletions poll their own queue and hand over to a fresh message; the indexer only sets records aside.
+    deletions_queue = {"Fn::GetAtt": ["DeletionsQueue", "Arn"]}
+    deletion = {a: r for a, r in granted(resources, "DeletionRole").items() if a.startswith("sqs:")}
+    assert set(deletion) == poll | {"sqs:SendMessage"} and all(r == [deletions_queue] for r in deletion.values())
+    indexer = {a: r for a, r in granted(resources, "IndexerRole").items() if a.startswith("sqs:")}
+    assert indexer == {"sqs:SendMessage": [{"Fn::GetAtt": ["IndexFailuresQueue", "Arn"]}]}
+    # The notifier queues deliveries and sets aside stream records it gave up on; the sender polls its queue.
+    notifier = {a: r for a, r in granted(resources, "NotifierRole").items() if a.startswith("sqs:")}
+    assert notifier == {"sqs:SendMessage": [webhooks, {"Fn::GetAtt": ["NotifierFailuresQueue", "Arn"]}]}
+    sender = {a: r for a, r in granted(resources, "WebhookSenderRole").items() if a.startswith("sqs:")}
+    assert set(sender) == poll and all(r == [webhooks] for r in sender.values())
+    for role in ALL_ROLES:
+        if role not in (
+            "ApiRole",
+            "WorkerRole",
+            "DeadLetterRole",
+            "DeletionRole",
+            "IndexerRole",
+            "NotifierRole",
+            "WebhookSenderRole",
+        ):
+            assert not [a for a in granted(resources, role) if a.startswith("sqs:")], role
+
+
+def test_only_the_indexer_and_the_notifier_read_the_tables_stream(resources):
+    """Two readers, the most DynamoDB Streams advises per shard (more get throttled)."""
+    stream_actions = {"dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator"}
+    for reader in ("IndexerRole", "NotifierRole"):
+        granted_ = granted(resources, reader)
+        assert all(granted_[a] == [{"Fn::GetAtt": ["JobsTable", "StreamArn"]}] for a in stream_actions), reader
+    for role in ALL_ROLES:
+        if role not in ("IndexerRole", "NotifierRole"):
+            assert not stream_actions & set(granted(resources, role)), role
 
 
 def test_table_access_per_role(resources):
@@ -248,8 +293,6 @@ def test_environment_variables_are_exactly_settings_the_code_reads(template, res
         variables = {**common, **resources[function]["Properties"]["Environment"]["Variables"]}
         declared = {name for name in variables if name.startswith(ENV_PREFIX)}
         known = {ENV_PREFIX + field.upper() for field in model.model_fields}
-        if function == "IndexerFunction":  # the Globals reach every function; the indexer ignores the queue's
-            known |= {name for name in common if name.startswith(ENV_PREFIX)}
         required = {ENV_PREFIX + name.upper() for name, field in model.model_fields.items() if field.is_required()}
         assert declared <= known, f"{function}: unknown settings {declared - known}"
         assert required <= declared, f"{function}: missing required settings {required - declared}"
@@ -309,9 +352,15 @@ def test_bucket_is_private_encrypted_tls_only_and_expires_its_objects(resources)
 
 
 def test_queues_are_encrypted_and_tls_only(resources):
-    for name in ("JobsQueue", "JobsDeadLetterQueue"):
-        assert resources[name]["Properties"]["SqsManagedSseEnabled"] is True
-    assert _denies_insecure_transport(resources["QueuesPolicy"]["Properties"]["PolicyDocument"])
+    queues = of_type(resources, "AWS::SQS::Queue")
+    assert {"JobsQueue", "JobsDeadLetterQueue", "DeletionsQueue", "DeletionsDeadLetterQueue"} <= set(queues)
+    for queue in queues.values():
+        assert queue["Properties"]["SqsManagedSseEnabled"] is True
+    [policy] = of_type(resources, "AWS::SQS::QueuePolicy").values()
+    assert _denies_insecure_transport(policy["Properties"]["PolicyDocument"])
+    assert sorted(q["Ref"] for q in policy["Properties"]["Queues"]) == sorted(queues)
+    [deny] = policy["Properties"]["PolicyDocument"]["Statement"]
+    assert sorted(r["Fn::GetAtt"][0] for r in deny["Resource"]) == sorted(queues)
 
 
 def test_table_has_point_in_time_recovery_encryption_and_deletion_protection(resources):
@@ -398,6 +447,13 @@ def test_alarms_cover_dead_letters_queue_age_worker_errors_and_throttles(resourc
     _alarm_on(resources, "ApproximateNumberOfMessagesVisible", {"Fn::GetAtt": ["JobsDeadLetterQueue", "QueueName"]})
     _alarm_on(resources, "ApproximateAgeOfOldestMessage", {"Fn::GetAtt": ["JobsQueue", "QueueName"]})
     _alarm_on(resources, "Errors", {"Ref": "WorkerFunction"})
+    # The library: the indexer failing or lagging, records it gave up on, deletions set aside.
+    _alarm_on(resources, "Errors", {"Ref": "IndexerFunction"})
+    _alarm_on(resources, "IteratorAge", {"Ref": "IndexerFunction"})
+    _alarm_on(resources, "ApproximateNumberOfMessagesVisible", {"Fn::GetAtt": ["IndexFailuresQueue", "QueueName"]})
+    _alarm_on(
+        resources, "ApproximateNumberOfMessagesVisible", {"Fn::GetAtt": ["DeletionsDeadLetterQueue", "QueueName"]}
+    )
 
     # The dead-letter handler reports under the worker's service name, which the alarm's dimension names.
     assert (
@@ -407,6 +463,7 @@ def test_alarms_cover_dead_letters_queue_age_worker_errors_and_throttles(resourc
         assert alarm["Namespace"] == "Imgrec"
     for alarm in _alarms(resources):
         assert alarm["AlarmActions"] == [{"Ref": "AlarmTopic"}]
+        assert alarm["TreatMissingData"] == "notBreaching"
 
 
 def test_outputs_give_clients_what_they_need(template):

@@ -23,15 +23,15 @@ import requests
 
 from local_stack.gateway import Gateway, start_gateway
 from local_stack.rate_limit import RateLimiter
-from local_stack.services import Context, LayoutOptions, by_name
+from local_stack.services import SERVICES, Context, LayoutOptions, by_name
 from local_stack.supervisor import Supervisor
 from tests.support.api import ApiClient
 from tests.support.images import photo_like
 
 REPO = Path(__file__).resolve().parents[2]
 WORKERS = 2
-# aws, recognizer, api, dead-letters, and the worker's execution environments
-PROCESSES = 4 + by_name("worker").instances(LayoutOptions(worker_processes=WORKERS))
+# Every long-running service, the worker counted once per execution environment (provision exits).
+PROCESSES = sum(s.instances(LayoutOptions(worker_processes=WORKERS)) for s in SERVICES if not s.one_shot)
 START_TIMEOUT = 120
 
 
@@ -92,6 +92,7 @@ def test_the_api_answers_503_until_the_supervisor_says_the_stack_is_up(tmp_path:
         "IMGREC_TABLE_NAME": "imgrec-jobs",
         "IMGREC_BUCKET_NAME": "imgrec-images",
         "IMGREC_QUEUE_URL": "http://127.0.0.1:9/123456789012/imgrec-jobs",
+        "IMGREC_DELETIONS_QUEUE_URL": "http://127.0.0.1:9/123456789012/imgrec-deletions",
     }
     supervisor = Supervisor(log_dir=tmp_path, environment={**os.environ, **settings})
     try:

@@ -9,26 +9,30 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from imagejobs.detect_requests import ImageSource, s3_image
 from imagejobs.errors import TransientError
 from imagejobs.index import IndexedImage
 from imagejobs.messages import JobMessage
 from imagejobs.records import JobRecord
 from imagejobs.store import StaleRecordError
 from worker.indexing import Documents, Index
-from worker.ports import JobStore, ObjectStore, Redelivery
+from worker.ports import Download, JobStore, ObjectStore, Redelivery
 
 
 @dataclass
 class FakeJobStore:
     jobs: dict[str, JobRecord] = field(default_factory=dict)
     transitions: int = 0
+    requests: list[str] = field(default_factory=list)  # one entry per DynamoDB request the real store makes
 
     async def get_job(self, job_id: str) -> JobRecord | None:
         await asyncio.sleep(0)
+        self.requests.append("GetItem")
         return self.jobs.get(job_id)
 
     async def transition(self, before: JobRecord, after: JobRecord) -> JobRecord:
         await asyncio.sleep(0)
+        self.requests.append("TransactWriteItems")
         current = self.jobs.get(before.job_id)
         if current is None or (current.status, current.version) != (before.status, before.version):
             raise StaleRecordError(f"job {before.job_id} changed")
@@ -40,21 +44,28 @@ class FakeJobStore:
 @dataclass
 class FakeObjectStore:
     objects: dict[str, bytes] = field(default_factory=dict)
+    bucket: str = "images"
+    requests: list[str] = field(default_factory=list)  # one entry per S3 request the real adapter makes
 
-    async def size_of(self, key: str) -> int | None:
+    async def download(self, key: str, max_bytes: int) -> Download | None:
         await asyncio.sleep(0)
-        return len(self.objects[key]) if key in self.objects else None
+        self.requests.append("GET")
+        if key not in self.objects:
+            return None
+        size = len(self.objects[key])
+        return Download(size=size, data=None if size > max_bytes else self.objects[key])
 
-    async def read(self, key: str, max_bytes: int) -> bytes:
-        await asyncio.sleep(0)
-        return self.objects[key][: max_bytes + 1]
+    def image_source(self, key: str) -> ImageSource:
+        return s3_image(self.bucket, key)
 
     async def read_json(self, key: str) -> Any | None:
         await asyncio.sleep(0)
+        self.requests.append("GET")
         return json.loads(self.objects[key]) if key in self.objects else None
 
     async def write(self, key: str, data: bytes, content_type: str) -> None:
         await asyncio.sleep(0)
+        self.requests.append("PUT")
         self.objects[key] = data
 
     async def write_json(self, key: str, document: Any) -> None:

@@ -1,15 +1,19 @@
-"""S3 for the worker: size check before download, bounded reads, derived objects."""
+"""S3 for the worker: one bounded GET for an upload (its size from the same answer), derived objects."""
 
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from imagejobs.errors import TransientError
+from imagejobs.aws_errors import error_code, translate
+from imagejobs.detect_requests import ImageSource, s3_image
+from worker.ports import Download
 
-_MISSING = {"404", "NoSuchKey", "NotFound"}
+_MISSING = frozenset({"404", "NoSuchKey", "NotFound"})
+_TOTAL = re.compile(r"/(\d+)$")  # Content-Range: bytes 0-1023/5000
 
 
 class ObjectStore:
@@ -17,26 +21,33 @@ class ObjectStore:
         self._client = client
         self._bucket = bucket
 
-    async def size_of(self, key: str) -> int | None:
-        try:
-            head = await self._client.head_object(Bucket=self._bucket, Key=key)
-        except ClientError as error:
-            if error.response.get("Error", {}).get("Code") in _MISSING:
-                return None
-            raise TransientError(f"S3 HEAD failed: {error}") from error
-        except BotoCoreError as error:
-            raise TransientError(f"S3 HEAD failed: {error}") from error
-        return int(head["ContentLength"])
-
-    async def read(self, key: str, max_bytes: int) -> bytes:
-        """The object's bytes; the Range keeps a replaced, larger object from being read whole."""
+    async def download(self, key: str, max_bytes: int) -> Download | None:
+        """The upload, or only its size when that is over `max_bytes` (the body is then not read), or None
+        when it is not there. One ranged GET: its Content-Range gives the size a HEAD would have."""
         try:
             answer = await self._client.get_object(Bucket=self._bucket, Key=key, Range=f"bytes=0-{max_bytes}")
-            async with answer["Body"] as body:
+        except ClientError as error:
+            if error_code(error) in _MISSING:
+                return None
+            if error_code(error) == "InvalidRange":  # no byte of a zero-length object can be asked for
+                return Download(size=0, data=b"")
+            raise translate(error, "S3 GET") from error
+        except BotoCoreError as error:
+            raise translate(error, "S3 GET") from error
+        total = _TOTAL.search(str(answer.get("ContentRange") or ""))
+        size = int(total.group(1)) if total else int(answer.get("ContentLength", 0))
+        async with answer["Body"] as body:
+            if size > max_bytes:
+                return Download(size=size, data=None)
+            try:
                 data: bytes = await body.read()
-        except (ClientError, BotoCoreError) as error:
-            raise TransientError(f"S3 GET failed: {error}") from error
-        return data
+            except BotoCoreError as error:
+                raise translate(error, "S3 GET") from error
+        return Download(size=size, data=data)
+
+    def image_source(self, key: str) -> ImageSource:
+        """Where Rekognition reads a stored image (with the worker's own S3 permissions)."""
+        return s3_image(self._bucket, key)
 
     async def read_json(self, key: str) -> Any | None:
         """The JSON document at `key`, or None when there is none (the role may list the prefix, so a
@@ -46,17 +57,17 @@ class ObjectStore:
             async with answer["Body"] as body:
                 return json.loads(await body.read())
         except ClientError as error:
-            if error.response.get("Error", {}).get("Code") in _MISSING:
+            if error_code(error) in _MISSING:
                 return None
-            raise TransientError(f"S3 GET failed: {error}") from error
+            raise translate(error, "S3 GET") from error
         except BotoCoreError as error:
-            raise TransientError(f"S3 GET failed: {error}") from error
+            raise translate(error, "S3 GET") from error
 
     async def write(self, key: str, data: bytes, content_type: str) -> None:
         try:
             await self._client.put_object(Bucket=self._bucket, Key=key, Body=data, ContentType=content_type)
         except (ClientError, BotoCoreError) as error:
-            raise TransientError(f"S3 PUT failed: {error}") from error
+            raise translate(error, "S3 PUT") from error
 
     async def write_json(self, key: str, document: Any) -> None:
         body = json.dumps(document, separators=(",", ":"), ensure_ascii=False).encode()

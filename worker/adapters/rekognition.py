@@ -6,12 +6,16 @@ from typing import Any, Protocol
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from imagejobs.errors import FeatureFailure, TransientError
+from imagejobs.errors import FeatureFailure, ImgrecError, TransientError
 from imagejobs.model import Feature
 
 # The image itself is the problem: this feature cannot succeed for it, however often we retry.
 _PERMANENT = frozenset({"InvalidImageFormatException", "ImageTooLargeException", "InvalidParameterException"})
 THROTTLING = frozenset({"ProvisionedThroughputExceededException", "ThrottlingException", "LimitExceededException"})
+
+
+class ImageUnreadableError(ImgrecError):
+    """Rekognition could not read the image from S3 (`InvalidS3ObjectException`): send its bytes instead."""
 
 
 class ThrottledError(TransientError):
@@ -38,6 +42,8 @@ class RekognitionRecognizer:
         except ClientError as error:
             code = error.response.get("Error", {}).get("Code", "")
             message = error.response.get("Error", {}).get("Message", "") or code
+            if code == "InvalidS3ObjectException":
+                raise ImageUnreadableError(f"{feature.operation}: {message}") from error
             if code in _PERMANENT:
                 raise FeatureFailure(f"{feature.operation}: {message}") from error
             if code in THROTTLING:

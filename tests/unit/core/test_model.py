@@ -73,9 +73,9 @@ def test_keys_are_derived_from_ids_only() -> None:
 
     assert keys.upload_key(batch_id, job_id) == f"uploads/{batch_id}/{job_id}"
     assert keys.results_key(batch_id, job_id).startswith(f"derived/{batch_id}/{job_id}/")
-    cached = keys.cached_response_key("alice", "ab" * 32, Feature.TEXT, "0f0f")
-    assert cached.startswith("derived/cache/") and cached.endswith("/" + "ab" * 32 + "/DetectText-0f0f.json")
-    assert "alice" not in cached and cached != keys.cached_response_key("bob", "ab" * 32, Feature.TEXT, "0f0f")
+    cached = keys.cached_answers_key("alice", "ab" * 32, "0f0f")
+    assert cached.startswith("derived/cache/") and cached.endswith("/" + "ab" * 32 + "/0f0f.json")
+    assert "alice" not in cached and cached != keys.cached_answers_key("bob", "ab" * 32, "0f0f")
     assert keys.normalized_image_key(batch_id, job_id, "png").endswith("/normalized.png")
 
 

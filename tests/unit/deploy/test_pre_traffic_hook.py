@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -13,6 +14,7 @@ from api.logic.smoke import (
     Invoker,
     Reporter,
     api_health_event,
+    empty_batch_event,
     judge_api_health,
     judge_empty_batch,
     probes,
@@ -23,6 +25,15 @@ VERSIONS = {
     "IMGREC_SMOKE_API_VERSION": "arn:aws:lambda:us-east-1:123456789012:function:imgrec-api:7",
     "IMGREC_SMOKE_WORKER_VERSION": "arn:aws:lambda:us-east-1:123456789012:function:imgrec-WorkerFunction-abc:3",
     "IMGREC_SMOKE_DEAD_LETTER_VERSION": "arn:aws:lambda:us-east-1:123456789012:function:imgrec-DeadLetterFunction-x:2",
+    "IMGREC_SMOKE_DELETION_VERSION": "arn:aws:lambda:us-east-1:123456789012:function:imgrec-DeletionFunction-d:4",
+    "IMGREC_SMOKE_INDEXER_VERSION": "arn:aws:lambda:us-east-1:123456789012:function:imgrec-IndexerFunction-i:5",
+}
+# What the template gives the functions (values made up): enough for each to load its settings and clients.
+STORE_SETTINGS = {"IMGREC_TABLE_NAME": "jobs", "IMGREC_BUCKET_NAME": "images"}
+API_SETTINGS = {
+    **STORE_SETTINGS,
+    "IMGREC_QUEUE_URL": "https://sqs.local/q",
+    "IMGREC_DELETIONS_QUEUE_URL": "https://sqs.local/deletions",
 }
 HOOK_EVENT = {"DeploymentId": "d-ABC", "LifecycleEventHookExecutionId": "hook-1"}
 
@@ -72,6 +83,8 @@ def _healthy() -> dict[str, Answer | Exception]:
         VERSIONS["IMGREC_SMOKE_API_VERSION"]: Answer(None, {"statusCode": 200, "body": '{"status":"ok"}'}),
         VERSIONS["IMGREC_SMOKE_WORKER_VERSION"]: Answer(None, {"batchItemFailures": []}),
         VERSIONS["IMGREC_SMOKE_DEAD_LETTER_VERSION"]: Answer(None, {"batchItemFailures": []}),
+        VERSIONS["IMGREC_SMOKE_DELETION_VERSION"]: Answer(None, {"batchItemFailures": []}),
+        VERSIONS["IMGREC_SMOKE_INDEXER_VERSION"]: Answer(None, {"batchItemFailures": []}),
     }
 
 
@@ -82,8 +95,8 @@ def test_the_health_probe_is_an_event_the_real_api_handler_answers_200(monkeypat
     from tests.unit.accounts.test_sign_up import _context
 
     # The API reads its settings when it builds the resolver: a version deployed without them fails the probe.
-    for name, value in {"TABLE_NAME": "jobs", "BUCKET_NAME": "images", "QUEUE_URL": "https://sqs.local/q"}.items():
-        monkeypatch.setenv(f"IMGREC_{name}", value)
+    for name, value in API_SETTINGS.items():
+        monkeypatch.setenv(name, value)
     get_settings.cache_clear()
     get_app.cache_clear()
     try:
@@ -93,6 +106,52 @@ def test_the_health_probe_is_an_event_the_real_api_handler_answers_200(monkeypat
         get_app.cache_clear()
 
     assert judge_api_health(Answer(None, answer)) is None
+
+
+@pytest.fixture
+def no_settings(monkeypatch: pytest.MonkeyPatch) -> Iterator[pytest.MonkeyPatch]:
+    """No IMGREC_* settings and no cached settings or clients, before and after (other tests share them)."""
+    from api.adapters.clients import get_services
+    from api.settings import get_settings
+    from worker.handle_index import reset_clients
+
+    def forget() -> None:
+        get_settings.cache_clear()
+        get_services.cache_clear()
+        reset_clients()
+
+    for name in {*API_SETTINGS}:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    forget()
+    yield monkeypatch
+    forget()
+
+
+@pytest.mark.parametrize(
+    ("handler_path", "settings"),
+    [("worker.handle_index", STORE_SETTINGS), ("api.handle_deletions", API_SETTINGS)],
+    ids=["indexer", "deletions"],
+)
+def test_the_empty_batch_probe_passes_on_the_real_stream_and_queue_handlers_only_with_their_settings(
+    no_settings: pytest.MonkeyPatch, handler_path: str, settings: dict[str, str]
+) -> None:
+    import importlib
+
+    from imagejobs.settings import SettingsError
+    from tests.unit.accounts.test_sign_up import _context
+
+    handler = importlib.import_module(handler_path).lambda_handler
+
+    # Deployed without its settings, the version raises: Lambda reports a FunctionError, the probe fails.
+    with pytest.raises(SettingsError):
+        handler(empty_batch_event(), _context())
+
+    for name, value in settings.items():
+        no_settings.setenv(name, value)
+    answer = handler(empty_batch_event(), _context())
+
+    assert judge_empty_batch(Answer(None, answer)) is None
 
 
 def test_every_version_is_probed_once_and_a_healthy_release_goes_on(versions: dict[str, str]) -> None:
@@ -115,6 +174,12 @@ def test_every_version_is_probed_once_and_a_healthy_release_goes_on(versions: di
             "not no failures",
         ),
         ("IMGREC_SMOKE_DEAD_LETTER_VERSION", InvocationError("AccessDeniedException: no"), "could not be invoked"),
+        ("IMGREC_SMOKE_DELETION_VERSION", Answer("Unhandled", {"errorType": "SettingsError"}), "raised Unhandled"),
+        (
+            "IMGREC_SMOKE_INDEXER_VERSION",
+            Answer(None, {"batchItemFailures": [{"itemIdentifier": "1"}]}),
+            "not no failures",
+        ),
     ],
 )
 def test_one_failing_probe_rolls_the_release_back(
@@ -128,6 +193,23 @@ def test_one_failing_probe_rolls_the_release_back(
     assert reporter.reports == [("d-ABC", "hook-1", False)]
     [failure] = run_probes(probes(*(versions[name] for name in VERSIONS)), FakeInvoker(answers)).values()
     assert reason in failure
+
+
+def test_a_stack_without_an_indexer_probes_the_other_versions_only(
+    versions: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The second region of a pair joins the first's table and runs no indexer (docs/deploy.md)."""
+    from api.smoke_settings import get_smoke_settings
+
+    monkeypatch.delenv("IMGREC_SMOKE_INDEXER_VERSION")
+    get_smoke_settings.cache_clear()
+    invoker, reporter = FakeInvoker(_healthy()), FakeReporter()
+
+    assert handle_hook(HOOK_EVENT, invoker, reporter) is True
+
+    probed = {arn for arn, _ in invoker.calls}
+    assert probed == set(versions.values()) - {versions["IMGREC_SMOKE_INDEXER_VERSION"]}
+    assert reporter.reports == [("d-ABC", "hook-1", True)]
 
 
 def test_a_hook_without_its_settings_still_reports_failed_then_raises(monkeypatch: pytest.MonkeyPatch) -> None:

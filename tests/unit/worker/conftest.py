@@ -21,7 +21,7 @@ from imagejobs.records import JobRecord, iso
 from imagejobs.settings import WorkerSettings
 from tests.support.fakes import FakeJobStore, FakeObjectStore, FakeRedelivery
 from tests.support.images import photo_like
-from worker.adapters.rekognition import ThrottledError
+from worker.adapters.rekognition import ImageUnreadableError, ThrottledError
 from worker.handle_jobs import handle_batch
 from worker.ports import Recognizer
 from worker.process_job import JobContext
@@ -42,9 +42,14 @@ class ScriptedRecognizer:
     throttle_next: int = 0
     hang_on: set[Feature] = field(default_factory=set)
     calls: list[Feature] = field(default_factory=list)
+    requests: list[dict[str, Any]] = field(default_factory=list)
+    refuse_s3: bool = False  # answer InvalidS3ObjectException, as for a bucket Rekognition may not read
 
     async def detect(self, feature: Feature, request: dict[str, Any]) -> dict[str, Any]:
         self.calls.append(feature)
+        self.requests.append(request)
+        if self.refuse_s3 and "S3Object" in request["Image"]:
+            raise ImageUnreadableError(f"{feature.operation}: Unable to get object metadata from S3")
         if feature in self.hang_on:
             await asyncio.Event().wait()
         if self.throttle_next > 0:

@@ -161,7 +161,8 @@ async def test_a_malformed_cached_answer_is_discarded_and_recomputed(worker: Wor
     await worker.run(worker.record(first))
     cache_keys = [key for key in worker.objects.objects if "/cache/" in key]
     assert len(cache_keys) == 1
-    worker.objects.objects[cache_keys[0]] = json.dumps({"Labels": [{"Name": 12, "Evil": True}]}).encode()
+    tampered = {"version": 1, "answers": {"DetectLabels": {"Labels": [{"Name": 12, "Evil": True}]}}}
+    worker.objects.objects[cache_keys[0]] = json.dumps(tampered).encode()
     again = replace(worker.job(seed=5), options=first.options)  # the same image: the cache would answer
     worker.store.jobs[again.job_id] = again
 
@@ -169,7 +170,8 @@ async def test_a_malformed_cached_answer_is_discarded_and_recomputed(worker: Wor
 
     assert worker.status(again) is JobStatus.SUCCEEDED
     assert len(worker.recognizer.calls) == 2  # paid again rather than trusting the bad entry
-    assert json.loads(worker.objects.objects[cache_keys[0]])["Labels"][0]["Name"] == "Cat"
+    answers = json.loads(worker.objects.objects[cache_keys[0]])["answers"]
+    assert answers["DetectLabels"]["Labels"][0]["Name"] == "Cat"
 
 
 async def test_a_valid_cached_answer_is_reused(worker: Worker) -> None:
@@ -196,3 +198,40 @@ async def test_a_finished_job_records_the_calls_it_paid_for_and_those_it_reused(
 
     assert worker.store.jobs[first.job_id].usage == Usage(calls=2, saved=0)
     assert worker.store.jobs[again.job_id].usage == Usage(calls=0, saved=2)
+
+
+async def test_a_job_makes_at_most_eight_store_requests_and_rekognition_reads_the_stored_image(
+    worker: Worker,
+) -> None:
+    """The documented count (docs/operations.md): read the job, claim it, GET the upload (its size from the
+    same answer), PUT the normalized image, GET and PUT the one cached-answer document, PUT results.json,
+    commit. A repeat of the same image skips the cache PUT."""
+    first = worker.job(seed=8, features=[Feature.LABELS, Feature.FACES, Feature.TEXT, Feature.MODERATION])
+
+    await worker.run(worker.record(first))
+
+    requests = worker.store.requests + worker.objects.requests
+    assert len(requests) == 8, requests
+    assert worker.store.requests == ["GetItem", "TransactWriteItems", "TransactWriteItems"]
+    assert worker.objects.requests == ["GET", "PUT", "GET", "PUT", "PUT"]
+    assert len(worker.recognizer.calls) == 4
+    for request in worker.recognizer.requests:
+        assert set(request["Image"]) == {"S3Object"}  # never the image's bytes
+        assert request["Image"]["S3Object"]["Name"].endswith("/normalized.jpg")
+
+    worker.store.requests.clear()
+    worker.objects.requests.clear()
+    again = replace(worker.job(seed=8), options=first.options)
+    worker.store.jobs[again.job_id] = again
+    await worker.run(worker.record(again))
+    assert len(worker.store.requests + worker.objects.requests) == 7
+
+
+async def test_when_rekognition_cannot_read_the_stored_image_the_call_carries_its_bytes(worker: Worker) -> None:
+    job = worker.job(seed=9)
+    worker.recognizer.refuse_s3 = True
+
+    await worker.run(worker.record(job))
+
+    assert worker.status(job) is JobStatus.SUCCEEDED
+    assert [set(r["Image"]) for r in worker.recognizer.requests] == [{"S3Object"}, {"Bytes"}]

@@ -20,7 +20,7 @@ import sys
 import time
 import traceback
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from worker.normalize.sandbox.protocol import (
     PREFIX,
@@ -56,12 +56,27 @@ def main() -> None:
             replies.close()
 
 
+def _warm_up(normalize: Any) -> None:
+    """Pillow registers its format plugins and codecs on the first image it opens, and the first large decode
+    faults in fresh memory: pay both before saying ready (a Lambda's init phase), not on a user's image."""
+    import io
+
+    from PIL import Image
+
+    for kind, size in (("PNG", (160, 120)), ("JPEG", (4032, 3024))):  # a phone photo's size, DCT-scaled
+        sample = io.BytesIO()
+        Image.new("RGB", size, (90, 120, 150)).save(sample, kind)
+        with contextlib.suppress(Exception):  # only a warm-up: a real image decides for itself
+            normalize(sample.getvalue())
+
+
 def _serve(requests: BinaryIO, replies: BinaryIO, cpu_seconds: int, memory_mb: int) -> None:
     from PIL import Image
 
     from imagejobs.errors import ErrorCode, JobFailure
     from worker.normalize import normalize
 
+    _warm_up(normalize)
     _send(replies, {"kind": "ready", "pid": os.getpid()})
     while True:
         request = _receive(requests)

@@ -207,9 +207,10 @@ class SandboxedNormalizer:
         if start:
             self.start()
 
-    def start(self) -> None:
+    def start(self, wait: bool = False) -> None:
         """Start a child in every empty idle slot now (they import in the background), instead of on the
-        first image that needs one: call it during a Lambda's init phase."""
+        first image that needs one: call it during a Lambda's init phase, with `wait` to have them ready
+        (imports done) before init ends, so the first invocation does not wait for them."""
         slots: list[_Child | None] = []
         while True:
             try:
@@ -220,6 +221,9 @@ class SandboxedNormalizer:
             for index, child in enumerate(slots):
                 if child is None:
                     slots[index] = self._spawn()
+            for child in slots:
+                if wait and child is not None and not child.ready:
+                    child.wait_ready()
         finally:
             for child in slots:
                 self._idle.put(child)

@@ -1,0 +1,342 @@
+"""Worker cost per job (issue 15), before and after in one run: CPU, connections, bytes and requests.
+
+One embedded stack (stub recognizer, moto) serves both trees: the "before" tree is a temporary git worktree
+of `--before`; each tree's real `worker.handle_jobs.lambda_handler` runs in a process of its own (one Lambda
+execution environment), one record per invocation, on jobs prepared through the API (uploaded, not
+submitted, so no poller takes them). Rounds are interleaved so both trees see the same load.
+
+Per tree: CPU per phone-photo job (4032x3024 JPEG, LABELS; the worker process and its normalizer
+children), new TCP connections per invocation, bytes sent to Rekognition per job against the image's size,
+S3 and DynamoDB requests per job (botocore's before-send events on the worker's client session). After
+only: a warm 1-record invocation against one opening its clients anew (cold); the worker module's import
+against `import boto3, aioboto3, PIL` (fresh interpreters, interleaved); the first invocation of a new
+process after Lambda's init phase against a warm one.
+
+    .venv/bin/python bench/bench_worker_io.py [--before 556bd5e] [--jobs 6] [--rounds 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import os
+import platform
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parent.parent
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+PHONE = (4032, 3024)
+
+
+# ---------------------------------------------------------------- the child: one execution environment
+
+
+def _cpu_of_children(pid: int) -> float:
+    """CPU seconds of the live processes whose parent is `pid` (the normalizer children)."""
+    total = 0.0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            total += (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+    return total
+
+
+def _cpu() -> float:
+    import resource
+
+    done = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return time.process_time() + done.ru_utime + done.ru_stime + _cpu_of_children(os.getpid())
+
+
+class _Context:
+    function_name = "imgrec-worker"
+    memory_limit_in_mb = 3072
+    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:imgrec-worker"
+    aws_request_id = "bench"
+    function_version = "$LATEST"
+    log_group_name = "/aws/lambda/imgrec-worker"
+    log_stream_name = "bench"
+
+    def __init__(self) -> None:
+        self._deadline = time.monotonic() + 120
+
+    def get_remaining_time_in_millis(self) -> int:
+        return int((self._deadline - time.monotonic()) * 1000)
+
+
+def child(jobs_file: str, cold: bool) -> None:
+    """Runs in the tree under test: invokes its handler once per job, prints one JSON line per invocation."""
+    import asyncio
+
+    counts = {"connections": 0, "rekognition_bytes": 0, "s3": 0, "dynamodb": 0}
+    original = asyncio.base_events.BaseEventLoop.create_connection
+
+    async def counting(self: Any, *args: Any, **kwargs: Any) -> Any:
+        counts["connections"] += 1
+        return await original(self, *args, **kwargs)
+
+    asyncio.base_events.BaseEventLoop.create_connection = counting  # type: ignore[method-assign]
+
+    from worker.adapters import clients
+    from worker.handle_jobs import lambda_handler
+
+    def before_send(request: Any, **kwargs: Any) -> None:
+        event = str(kwargs.get("event_name", ""))
+        if ".rekognition." in event:
+            counts["rekognition_bytes"] += len(request.body or b"")
+        elif ".s3." in event:
+            counts["s3"] += 1
+        elif ".dynamodb." in event:
+            counts["dynamodb"] += 1
+
+    clients._SESSION._session.register("before-send", before_send)
+    runtime = None
+    if cold:
+        from worker import runtime
+
+    for line in Path(jobs_file).read_text().splitlines():
+        job = json.loads(line)
+        record = {
+            "messageId": str(uuid.uuid4()),
+            "receiptHandle": "bench",
+            "body": json.dumps({"jobId": job["jobId"], "batchId": job["batchId"]}),
+            "attributes": {"ApproximateReceiveCount": "1", "SentTimestamp": str(int(time.time() * 1000))},
+        }
+        if cold and runtime is not None:  # a new environment: new loop and clients, as every invocation was before
+            runtime._environments.current = runtime.ExecutionEnvironment()
+        before = dict(counts)
+        cpu, wall = _cpu(), time.perf_counter()
+        answer = lambda_handler({"Records": [record]}, _Context())
+        cpu, wall = _cpu() - cpu, time.perf_counter() - wall
+        print(
+            json.dumps(
+                {
+                    "cpu": cpu,
+                    "wall": wall,
+                    "failures": len(answer["batchItemFailures"]),
+                    **{name: counts[name] - before[name] for name in counts},
+                    "image_bytes": job["bytes"],
+                }
+            ),
+            flush=True,
+        )
+
+
+# ---------------------------------------------------------------- the parent
+
+
+def phone_photo(seed: int) -> bytes:
+    """A 12 MP photo-like JPEG (noise over gradients, so it compresses like a photo), distinct per seed."""
+    from PIL import Image, ImageDraw, ImageFilter
+
+    rng = random.Random(seed)
+    small = Image.effect_noise((PHONE[0] // 8, PHONE[1] // 8), 40).convert("RGB")
+    draw = ImageDraw.Draw(small)
+    for _ in range(12):
+        x, y = rng.randrange(small.width), rng.randrange(small.height)
+        draw.ellipse(
+            (x, y, x + rng.randrange(20, 200), y + rng.randrange(20, 200)),
+            fill=tuple(rng.randrange(256) for _ in range(3)),
+        )
+    image = small.resize(PHONE).filter(ImageFilter.GaussianBlur(1))
+    out = io.BytesIO()
+    image.save(out, "JPEG", quality=88)
+    return out.getvalue()
+
+
+@contextmanager
+def worktree(ref: str) -> Iterator[Path]:
+    folder = Path(tempfile.mkdtemp(prefix="imgrec-before-"))
+    subprocess.run(["git", "worktree", "add", "--detach", str(folder), ref], cwd=REPO, check=True, capture_output=True)
+    try:
+        yield folder
+    finally:
+        subprocess.run(["git", "worktree", "remove", "--force", str(folder)], cwd=REPO, check=False)
+
+
+def small_photo(seed: int) -> bytes:
+    from tests.support.images import photo_like
+
+    return photo_like(640, 480, seed=seed)
+
+
+def prepare(api: Any, count: int, seed: int, small: bool = False) -> Path:
+    lines = []
+    for index in range(count):
+        data = small_photo(seed + index) if small else phone_photo(seed + index)
+        created = api.create_batch([(f"phone-{index}.jpg", data)], features=["LABELS"])
+        api.upload(created["jobs"][0], data)
+        lines.append(
+            json.dumps({"jobId": created["jobs"][0]["jobId"], "batchId": created["batchId"], "bytes": len(data)})
+        )
+    path = Path(tempfile.mkstemp(suffix=".jsonl")[1])
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def _child_code(jobs: Path, cold: bool) -> str:
+    return (
+        f"import sys; sys.path.insert(0, {str(REPO / 'bench')!r}); import bench_worker_io as b; "
+        f"b.child({str(jobs)!r}, {cold})"
+    )
+
+
+def _rows(stdout: str) -> list[dict[str, Any]]:
+    """The child's measurement lines (not the handler's own JSON log lines)."""
+    rows = [json.loads(line) for line in stdout.splitlines() if line.startswith("{")]
+    return [row for row in rows if "wall" in row]
+
+
+def run_child(tree: Path, jobs: Path, cold: bool = False) -> list[dict[str, Any]]:
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(tree),
+        "POWERTOOLS_LOG_LEVEL": "ERROR",
+        "POWERTOOLS_METRICS_DISABLED": "true",
+    }
+    code = _child_code(jobs, cold)
+    answer = subprocess.run(
+        [sys.executable, "-c", code], cwd=tree, env=env, capture_output=True, text=True, check=False
+    )
+    rows = _rows(answer.stdout)
+    if not rows:
+        raise RuntimeError(f"the worker of {tree} did not run:\n{answer.stderr[-3000:]}")
+    return rows
+
+
+def import_ratio(tree: Path, runs: int) -> tuple[float, float]:
+    bare, worker = [], []
+    env = {**os.environ, "PYTHONPATH": str(tree), "POWERTOOLS_TRACE_DISABLED": "true"}
+    for _ in range(runs):
+        for target, into in (("import boto3, aioboto3, PIL.Image", bare), ("import worker.handle_jobs", worker)):
+            code = f"import time; t = time.perf_counter(); {target}; print(time.perf_counter() - t)"
+            out = subprocess.run(
+                [sys.executable, "-c", code], cwd=tree, env=env, capture_output=True, text=True, check=True
+            )
+            into.append(float(out.stdout.strip()))
+    return statistics.median(bare), statistics.median(worker)
+
+
+def first_vs_warm(jobs: Path) -> tuple[float, float]:
+    """A new process, Lambda's init phase (AWS_LAMBDA_FUNCTION_NAME set: the handler prepares its
+    environment at import), then the first invocation's wall time against the warm ones'."""
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(REPO),
+        "AWS_LAMBDA_FUNCTION_NAME": "imgrec-worker",
+        "POWERTOOLS_LOG_LEVEL": "ERROR",
+    }
+    code = _child_code(jobs, False)
+    answer = subprocess.run(
+        [sys.executable, "-c", code], cwd=REPO, env=env, capture_output=True, text=True, check=False
+    )
+    rows = _rows(answer.stdout)
+    if len(rows) < 2:
+        raise RuntimeError(answer.stderr[-3000:])
+    return rows[0]["wall"], statistics.median(row["wall"] for row in rows[1:])
+
+
+def summary(rows: list[dict[str, Any]]) -> dict[str, float]:
+    return {
+        "cpu_ms": 1000 * statistics.median(r["cpu"] for r in rows),
+        "wall_ms": 1000 * statistics.median(r["wall"] for r in rows),
+        "connections": statistics.median(r["connections"] for r in rows),
+        "rekognition_bytes": statistics.median(r["rekognition_bytes"] for r in rows),
+        "image_bytes": statistics.median(r["image_bytes"] for r in rows),
+        "store_requests": statistics.median(r["s3"] + r["dynamodb"] for r in rows),
+        "failures": sum(r["failures"] for r in rows),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--before", default="556bd5e", help="the git ref to compare with (default: before this wave)")
+    parser.add_argument("--jobs", type=int, default=6, help="phone-photo jobs per tree and round")
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args()
+    sys.path.insert(0, str(REPO))
+    os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
+    from local_stack.embedded import EmbeddedStack, StackOptions
+    from local_stack.recognizer import RecognizerConfig
+    from tests.support.api import ApiClient
+
+    stack = EmbeddedStack(
+        StackOptions(
+            api_port=0, aws_port=0, recognizer_port=0, recognizer=RecognizerConfig(backend="stub"), rate_limit=1_000_000
+        )
+    ).start()
+    results: dict[str, list[dict[str, Any]]] = {
+        "before": [],
+        "after": [],
+        "after, cold clients": [],
+        "after, 640x480": [],
+        "after, 640x480, cold clients": [],
+    }
+    variants = [
+        ("before", "before", False, False),
+        ("after", "after", False, False),
+        ("after, cold clients", "after", True, False),
+        ("after, 640x480", "after", False, True),
+        ("after, 640x480, cold clients", "after", True, True),
+    ]
+    try:
+        api = ApiClient(stack.api_url, token="bench")
+        with worktree(args.before) as before:
+            seed = 1000
+            trees = {"before": before, "after": REPO}
+            for _ in range(args.rounds):
+                for name, tree, cold, small in variants:
+                    jobs = prepare(api, args.jobs, seed, small)
+                    seed += args.jobs
+                    rows = run_child(trees[tree], jobs, cold)
+                    results[name] += rows[1:]  # the first invocation of a process pays its imports and init
+            bare_before, worker_before = import_ratio(before, 7)
+        bare_after, worker_after = import_ratio(REPO, 7)
+        first, warm = first_vs_warm(prepare(api, 5, seed))
+    finally:
+        stack.stop()
+
+    print(
+        f"# {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, {platform.processor() or platform.machine()}, "
+        f"{os.cpu_count()} cores, Python {platform.python_version()}, load {os.getloadavg()[0]:.1f}"
+    )
+    header = "| tree | CPU per job | wall per job | new connections | Rekognition request bytes / image bytes "
+    print(header + "| store requests | failures |")
+    print("|---|---:|---:|---:|---:|---:|---:|")
+    stats = {name: summary(rows) for name, rows in results.items()}
+    for name, s in stats.items():
+        share = s["rekognition_bytes"] / s["image_bytes"]
+        print(
+            f"| {name} | {s['cpu_ms']:.0f} ms | {s['wall_ms']:.0f} ms | {s['connections']:.0f} | "
+            f"{s['rekognition_bytes']:.0f} B / {s['image_bytes'] / 1e6:.2f} MB = {100 * share:.3f} % | "
+            f"{s['store_requests']:.0f} | {s['failures']} |"
+        )
+    print(f"CPU per job after/before: {stats['after']['cpu_ms'] / stats['before']['cpu_ms']:.2f}")
+    warm, cold = stats["after, 640x480"]["cpu_ms"], stats["after, 640x480, cold clients"]["cpu_ms"]
+    print(f"warm/cold-client 1-record invocation CPU (640x480 image): {warm / cold:.2f}")
+    print(
+        f"import of the worker / bare imports: before {worker_before / bare_before:.2f} "
+        f"({1000 * worker_before:.0f} / {1000 * bare_before:.0f} ms), after {worker_after / bare_after:.2f} "
+        f"({1000 * worker_after:.0f} / {1000 * bare_after:.0f} ms)"
+    )
+    print(f"first invocation after init / warm: {first / warm:.2f} ({1000 * first:.0f} / {1000 * warm:.0f} ms)")
+
+
+if __name__ == "__main__":
+    main()
