@@ -48,6 +48,7 @@ IDS = {
     "ImgrecApi": "a1b2c3d4e5",
     "UserPoolDomain": f"imgrec-{STACK_UUID}",
     "WebDistribution.DomainName": "d111.cloudfront.net",
+    "SocketApi": "w1x2y3",
 }
 
 
@@ -189,7 +190,7 @@ def test_security_headers_pin_https_forbid_framing_and_sniffing() -> None:
     assert all(header["Override"] is True for header in headers.values())
 
 
-def test_csp_allows_exactly_the_api_the_upload_bucket_and_cognito() -> None:
+def test_csp_allows_exactly_the_api_the_upload_bucket_cognito_and_the_websocket_api() -> None:
     evaluation = deployed("single-region")
     csp = _csp(evaluation)
     bucket = evaluation.render(evaluation.resources["ImagesBucket"]["Properties"]["BucketName"])
@@ -199,7 +200,7 @@ def test_csp_allows_exactly_the_api_the_upload_bucket_and_cognito() -> None:
 
     assert csp["default-src"] == ["'none'"]
     assert csp["script-src"] == csp["style-src"] == ["'self'"]
-    assert csp["connect-src"] == ["'self'", api, *buckets, cognito, "wss://*.execute-api.us-east-1.amazonaws.com"]
+    assert csp["connect-src"] == ["'self'", api, *buckets, cognito, "wss://w1x2y3.execute-api.us-east-1.amazonaws.com"]
     assert csp["img-src"] == ["'self'", "data:", *buckets]
     assert csp["frame-ancestors"] == ["'none'"]
     assert "'unsafe-inline'" not in json.dumps(csp) and "'unsafe-eval'" not in json.dumps(csp)
