@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import secrets as random
 from dataclasses import replace
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from api.errors import ApiErrorCode, BadRequestError, ConflictError, NotFoundError, QuotaExceededError
 from api.logic import pages
@@ -220,8 +220,6 @@ def delivery_view(delivery: Delivery) -> WebhookDelivery:
 
 
 def _iso_seconds(epoch: int) -> str:
-    from datetime import UTC, datetime
-
     return iso(datetime.fromtimestamp(epoch, UTC))
 
 
