@@ -25,6 +25,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
             api_port=0,
             aws_port=0,
             recognizer_port=0,
+            socket_port=0,
             recognizer=RecognizerConfig(backend=backend),  # type: ignore[arg-type]
             # Redelivery in seconds rather than the template's 12 minutes, for tests that lose a batch.
             visibility_timeout=20,
