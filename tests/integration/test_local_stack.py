@@ -55,12 +55,18 @@ def run_local_stack(*arguments: str, timeout: float = START_TIMEOUT) -> subproce
 
 
 @pytest.mark.parametrize(
-    ("flag", "variable"), [("--port", "PORT"), ("--aws-port", "AWS_PORT"), ("--recognizer-port", "RECOGNIZER_PORT")]
+    ("flag", "variable"),
+    [
+        ("--port", "PORT"),
+        ("--aws-port", "AWS_PORT"),
+        ("--recognizer-port", "RECOGNIZER_PORT"),
+        ("--socket-port", "SOCKET_PORT"),
+    ],
 )
 def test_a_busy_port_fails_fast_with_a_sentence_that_names_it_and_how_to_choose_another(
     flag: str, variable: str
 ) -> None:
-    ports = {"--port": "0", "--aws-port": "0", "--recognizer-port": "0"}
+    ports = {"--port": "0", "--aws-port": "0", "--recognizer-port": "0", "--socket-port": "0"}
     with busy_port() as port:
         ports[flag] = str(port)
         finished = run_local_stack(*[part for item in ports.items() for part in item], timeout=60)
@@ -231,6 +237,8 @@ def make_up(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[str], dict[str, s
             "--aws-port",
             "0",
             "--recognizer-port",
+            "0",
+            "--socket-port",
             "0",
             "--recognizer",
             "stub",
