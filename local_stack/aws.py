@@ -23,6 +23,26 @@ from local_stack.process import announce, wait_for_shutdown
 THREADS = 32
 
 
+def _channel_class() -> type[Any]:
+    """waitress' channel, except that a request without a body is not left waiting for one.
+
+    waitress 3.0.2 answers `Expect: 100-continue` with `100 Continue` and then marks the request incomplete
+    until its body arrives; a request that has no body (`Content-Length: 0`) then waits for ever. botocore
+    sends that header on every PutObject, an empty one too (tests write empty objects): the client hung.
+    Here such a request still gets its `100 Continue` (what the client waits for) and is then served.
+    """
+    from waitress.channel import HTTPChannel
+
+    class Channel(HTTPChannel):  # type: ignore[misc]
+        def send_continue(self) -> None:
+            bodiless = self.request.body_rcv is None and not self.request.chunked
+            super().send_continue()
+            if bodiless:
+                self.request.completed = True
+
+    return Channel
+
+
 @dataclass
 class RunningAws:
     server: Any  # waitress' server
@@ -62,6 +82,7 @@ def start_aws(host: str = "127.0.0.1", port: int = 0) -> RunningAws:
     app: Any = DomainDispatcherApplication(create_backend_app)
     # Uploads reach 40 MiB and more; waitress' own limit is 1 GiB, its default channel timeout 120 s.
     server = create_server(app, host=host, port=port, threads=THREADS, ident="imgrec-aws-emulator")
+    server.channel_class = _channel_class()
     stopping = threading.Event()
     thread = threading.Thread(target=_serve, args=(server, stopping), name="aws-emulator", daemon=True)
     thread.start()
