@@ -298,4 +298,3 @@ def test_killing_make_up_outright_stops_every_process_it_started(tmp_path: Path)
             time.sleep(0.1)
 
     assert len(children) == PROCESSES and left == []
-
