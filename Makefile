@@ -29,11 +29,12 @@ $(VENV)/.synced: pyproject.toml uv.lock | $(UV)
 install: $(VENV)/.synced
 
 ## Run the whole product on 127.0.0.1 (embedded, no Docker, state in memory). Ctrl-C stops it.
-## Other ports: make up PORT=8080 AWS_PORT=4576 RECOGNIZER_PORT=4577 (or IMGREC_PORT=... in the environment);
+## Other ports: make up PORT=8080 AWS_PORT=4576 RECOGNIZER_PORT=4577 SOCKET_PORT=8081 (or IMGREC_PORT=... in the environment);
 ## RATE_LIMIT=n: API requests per minute per caller (default 300, as the template); WORKERS=n: worker processes (default: 2 per core, at most 10).
 up: install
 	$(PY) -m local_stack $(if $(PORT),--port $(PORT)) $(if $(AWS_PORT),--aws-port $(AWS_PORT)) \
-	  $(if $(RECOGNIZER_PORT),--recognizer-port $(RECOGNIZER_PORT)) $(if $(RATE_LIMIT),--rate-limit $(RATE_LIMIT)) \
+	  $(if $(RECOGNIZER_PORT),--recognizer-port $(RECOGNIZER_PORT)) $(if $(SOCKET_PORT),--socket-port $(SOCKET_PORT)) \
+	  $(if $(RATE_LIMIT),--rate-limit $(RATE_LIMIT)) \
 	  $(if $(WORKERS),--workers $(WORKERS))
 
 ## The whole gate: lint, types, then every test tier that runs offline.

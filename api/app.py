@@ -19,7 +19,7 @@ from api.json_only import take_json_only
 from api.models.errors import ErrorEnvelope
 from api.models.service import Health
 from api.openapi import DOCS_PATH, OPENAPI_PATH, openapi_document, reference_page
-from api.routes import batches, deletions, jobs, library
+from api.routes import batches, deletions, jobs, library, webhooks
 from api.routes.answers import answers
 from api.routes.responses import model_response
 from imagejobs.errors import DependencyError, TransientError
@@ -44,6 +44,7 @@ def create_app(cors_origin: str = "") -> APIGatewayRestResolver:
     app.include_router(jobs.router)
     app.include_router(library.router)
     app.include_router(deletions.router)
+    app.include_router(webhooks.router)
     _service_routes(app)
     _error_handlers(app)
     return app

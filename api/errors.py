@@ -20,6 +20,8 @@ class ApiErrorCode(StrEnum):
     IDEMPOTENCY_KEY_REUSED = "IDEMPOTENCY_KEY_REUSED"
     # A job being analysed right now cannot be deleted until it has finished.
     RESOURCE_BUSY = "RESOURCE_BUSY"
+    # A webhook endpoint for that URL exists already (its id is in the message).
+    ENDPOINT_EXISTS = "ENDPOINT_EXISTS"
     UNSUPPORTED_MEDIA_TYPE = "UNSUPPORTED_MEDIA_TYPE"
     QUOTA_EXCEEDED = "QUOTA_EXCEEDED"
     # Answered by the WAF rate rule deployed, by the local gateway locally: never by the API function.

@@ -2,7 +2,8 @@
 
 - `docs/openapi.json`: the OpenAPI document the API serves;
 - `frontend/js/contract.js` and `imgrec/contract.py`: statuses, features, error codes and limits for the
-  web app and the CLI (which do not import the service's packages).
+  web app and the CLI (which do not import the service's packages);
+- `docs/events.schema.json`: the JSON Schema of the events webhooks, the topic and live connections carry.
 
 `make contract` rewrites them; `python -m api.publish --check` (in the gate) fails when a copy is stale.
 """
@@ -18,6 +19,7 @@ from api.app import create_app
 from api.errors import ApiErrorCode
 from api.openapi import openapi_document
 from imagejobs.errors import ErrorCode
+from imagejobs.events import event_schema
 from imagejobs.limits import MAX_IMAGES_PER_REQUEST
 from imagejobs.model import DEFAULT_MAX_LABELS, DEFAULT_MIN_CONFIDENCE, TERMINAL_STATUSES, Feature, JobStatus
 
@@ -59,6 +61,7 @@ def outputs() -> dict[Path, str]:
         ROOT / "docs" / "openapi.json": openapi_document(create_app()),
         ROOT / "frontend" / "js" / "contract.js": javascript(),
         ROOT / "imgrec" / "contract.py": python(),
+        ROOT / "docs" / "events.schema.json": json.dumps(event_schema(), indent=2) + "\n",
     }
 
 

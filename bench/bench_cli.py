@@ -72,7 +72,9 @@ def make_images(folder: Path, count: int) -> int:
 
 def run_level(folder: Path, concurrency: int, mode: str, full: bool, work: Path) -> Measured:
     stack = EmbeddedStack(
-        StackOptions(api_port=0, aws_port=0, recognizer_port=0, recognizer=RecognizerConfig(backend="stub"))
+        StackOptions(
+            api_port=0, aws_port=0, recognizer_port=0, socket_port=0, recognizer=RecognizerConfig(backend="stub")
+        )
     ).start()
     if mode == "worker-paused":
         # The queue is not consumed: uploads and submits meet only the API and S3, not the analysis too.

@@ -184,7 +184,9 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=40)
     args = parser.parse_args()
     stack = EmbeddedStack(
-        StackOptions(api_port=0, aws_port=0, recognizer_port=0, recognizer=RecognizerConfig(backend="stub"))
+        StackOptions(
+            api_port=0, aws_port=0, recognizer_port=0, socket_port=0, recognizer=RecognizerConfig(backend="stub")
+        )
     ).start()
     try:
         for poller in stack.pollers:  # nothing runs behind the benchmark's back

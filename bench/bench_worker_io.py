@@ -293,7 +293,12 @@ def main() -> None:
 
     stack = EmbeddedStack(
         StackOptions(
-            api_port=0, aws_port=0, recognizer_port=0, recognizer=RecognizerConfig(backend="stub"), rate_limit=1_000_000
+            api_port=0,
+            aws_port=0,
+            recognizer_port=0,
+            socket_port=0,
+            recognizer=RecognizerConfig(backend="stub"),
+            rate_limit=1_000_000,
         )
     ).start()
     results: dict[str, list[dict[str, Any]]] = {

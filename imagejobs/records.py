@@ -239,6 +239,8 @@ class BatchRecord:
     finished_at: str | None = None
     # Set when its deletion starts: from then on the API answers as if it were gone.
     deleting_since: str | None = None
+    # The webhook endpoint its callback URL named (imagejobs/webhooks.py), if any.
+    callback_endpoint_id: str | None = None
 
     @property
     def done(self) -> bool:
@@ -265,6 +267,8 @@ class BatchRecord:
             item["finishedAt"] = _s(self.finished_at)
         if self.deleting_since is not None:
             item["deletingSince"] = _s(self.deleting_since)
+        if self.callback_endpoint_id is not None:
+            item["callbackEndpointId"] = _s(self.callback_endpoint_id)
         return item
 
     @classmethod
@@ -287,6 +291,7 @@ class BatchRecord:
             tags=tuple(sorted(item["tags"]["SS"])) if "tags" in item else (),
             finished_at=item["finishedAt"]["S"] if "finishedAt" in item else None,
             deleting_since=item["deletingSince"]["S"] if "deletingSince" in item else None,
+            callback_endpoint_id=item["callbackEndpointId"]["S"] if "callbackEndpointId" in item else None,
         )
 
 

@@ -9,7 +9,7 @@ import os
 from collections.abc import Mapping
 from typing import Annotated, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
 ENV_PREFIX = "IMGREC_"
 MiB = 1024 * 1024
@@ -33,6 +33,66 @@ class StoreSettings(BaseModel):
     retention_days: Annotated[int, Field(ge=1, le=3650)] = 30
 
 
+def _delays(value: object) -> object:
+    """`5,300,1800` (an environment variable) as a tuple of seconds."""
+    if isinstance(value, str):
+        return tuple(int(part) for part in value.split(",") if part.strip())
+    return value
+
+
+# Seconds before each retry of a webhook delivery: 8 attempts over ~28 hours (docs/notifications.md). SQS
+# hides a message for at most 12 hours, the bound of each step.
+RetryDelays = Annotated[
+    tuple[Annotated[int, Field(ge=1, le=43_200)], ...], BeforeValidator(_delays), Field(min_length=1, max_length=20)
+]
+DEFAULT_RETRY_DELAYS = (5, 300, 1800, 7200, 18_000, 36_000, 36_000)
+
+
+class NotifySettings(BaseModel):
+    """What the notification parts share: the table (endpoints, deliveries, connections) and the queue of
+    webhook deliveries."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    table_name: Annotated[str, Field(min_length=3)]
+    webhook_queue_url: Annotated[str, Field(min_length=8)]
+    # The local stack's relaxation: http:// and loopback receivers. Never on when deployed.
+    webhooks_allow_loopback: bool = False
+    # Deliveries (and their attempts) are kept this long for GET /webhooks/{id}/deliveries.
+    delivery_retention_days: Annotated[int, Field(ge=1, le=90)] = 14
+
+
+class NotifierSettings(NotifySettings):
+    events_topic_arn: Annotated[str, Field(min_length=8)]
+
+
+class WebhookSenderSettings(NotifySettings):
+    webhook_retry_delays: RetryDelays = DEFAULT_RETRY_DELAYS
+    # How long one attempt may hold its delivery (longer than the function's timeout).
+    webhook_lease_seconds: Annotated[int, Field(ge=10, le=900)] = 90
+
+
+class SocketSettings(BaseModel):
+    """The WebSocket API's connection handler."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    table_name: Annotated[str, Field(min_length=3)]
+    # Where messages to this API's connections are posted (its management endpoint, stored per connection).
+    socket_management_url: Annotated[str, Field(min_length=8)]
+
+
+class SocketAuthSettings(BaseModel):
+    """The WebSocket API's authorizer: whose tokens it accepts."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    user_pool_id: Annotated[str, Field(min_length=3)]
+    user_pool_region: Annotated[str, Field(min_length=3)]
+    # Comma-separated: the web app's client and the command line's.
+    user_pool_client_ids: Annotated[str, Field(min_length=1)]
+
+
 class ApiSettings(StoreSettings):
     queue_url: Annotated[str, Field(min_length=8)]
     max_inline_upload_bytes: Annotated[int, Field(ge=1, le=6 * MiB)] = 4 * MiB
@@ -52,6 +112,13 @@ class ApiSettings(StoreSettings):
     deletions_queue_url: Annotated[str, Field(min_length=8)]
     # Jobs a DELETE removes while the caller waits; a larger batch answers 202 and goes on in the background.
     inline_deletion_jobs: Annotated[int, Field(ge=1, le=200)] = 20
+    # Webhooks (docs/notifications.md): redeliveries and test events go to the sender through this queue.
+    webhook_queue_url: Annotated[str, Field(min_length=8)]
+    webhooks_allow_loopback: bool = False
+    max_webhook_endpoints: Annotated[int, Field(ge=1, le=1000)] = 20
+    # After a rotation the old secret keeps signing beside the new one this long.
+    webhook_secret_overlap_hours: Annotated[int, Field(ge=0, le=168)] = 24
+    delivery_retention_days: Annotated[int, Field(ge=1, le=90)] = 14
 
 
 class WorkerSettings(StoreSettings):

@@ -15,7 +15,7 @@ from local_stack.rate_limit import DEFAULT_LIMIT
 from local_stack.recognizer import RecognizerConfig
 from local_stack.supervisor import ServiceStartError
 
-DEFAULT_PORTS = {"api": 8000, "aws": 4566, "recognizer": 4567}
+DEFAULT_PORTS = {"api": 8000, "aws": 4566, "recognizer": 4567, "socket": 8001}
 
 
 def parse_args(argv: list[str] | None, environ: Mapping[str, str]) -> argparse.Namespace:
@@ -28,6 +28,9 @@ def parse_args(argv: list[str] | None, environ: Mapping[str, str]) -> argparse.N
     parser.add_argument("--port", type=int, default=default_port("api"), help="web app and API (8000)")
     parser.add_argument("--aws-port", type=int, default=default_port("aws"), help="AWS emulator (4566)")
     parser.add_argument("--recognizer-port", type=int, default=default_port("recognizer"), help="Rekognition (4567)")
+    parser.add_argument(
+        "--socket-port", type=int, default=default_port("socket"), help="WebSocket API for live updates (8001)"
+    )
     parser.add_argument(
         "--recognizer",
         choices=["auto", "models", "stub"],
@@ -65,6 +68,7 @@ def main(argv: list[str] | None = None) -> None:
             api_port=args.port,
             aws_port=args.aws_port,
             recognizer_port=args.recognizer_port,
+            socket_port=args.socket_port,
             recognizer=recognizer,
             rate_limit=args.rate_limit,
             worker_processes=args.workers,
@@ -82,7 +86,7 @@ def main(argv: list[str] | None = None) -> None:
     except ServiceStartError as error:
         raise SystemExit(
             f"imgrec could not start: {error}\nIf a port is taken, choose others: "
-            "make up PORT=… AWS_PORT=… RECOGNIZER_PORT=… (see README)."
+            "make up PORT=… AWS_PORT=… RECOGNIZER_PORT=… SOCKET_PORT=… (see README)."
         ) from None
     lines = [
         "imgrec is running (state is in memory: it is gone when you stop).",
@@ -90,6 +94,7 @@ def main(argv: list[str] | None = None) -> None:
         f"  API           {stack.api_url}   (try: curl {stack.api_url}/health)",
         f"  AWS emulator  {stack.aws_url}   (S3, SQS, DynamoDB; moto)",
         f"  Rekognition   {stack.recognizer_url}   (backend: {stack.recognizer_backend})",
+        f"  live updates  {stack.socket_url}   (WebSocket API; webhooks, the event topic: docs/notifications.md)",
         f"  logs          {stack.log_dir}/   (full JSON, one file per process)",
         "One line per batch and job event follows. Press Ctrl-C to stop.",
     ]

@@ -39,6 +39,9 @@ class StackOptions:
     api_port: int = 8000
     aws_port: int = 4566
     recognizer_port: int = 4567
+    socket_port: int = 8001
+    # Seconds of silence after which the local WebSocket API closes a connection (API Gateway: 600).
+    socket_idle_timeout: float | None = None
     recognizer: RecognizerConfig = field(default_factory=RecognizerConfig.from_env)
     # Overrides for tests that need redelivery in seconds rather than the template's minutes.
     visibility_timeout: int | None = None
@@ -67,6 +70,7 @@ class EmbeddedStack:
     _supervisor: Supervisor | None = None
     _urls: dict[str, str] = field(default_factory=dict)
     _recognizer_backend: str = ""
+    _socket_management: str = ""
 
     @property
     def base_url(self) -> str:
@@ -89,6 +93,14 @@ class EmbeddedStack:
         return self._urls["recognizer"]
 
     @property
+    def socket_url(self) -> str:
+        return self._urls["socket"]
+
+    @property
+    def socket_management_url(self) -> str:
+        return self._socket_management
+
+    @property
     def recognizer_backend(self) -> str:
         return self._recognizer_backend
 
@@ -98,7 +110,12 @@ class EmbeddedStack:
 
     def start(self) -> EmbeddedStack:
         options = self.options
-        chosen = {"api": options.api_port, "aws": options.aws_port, "recognizer": options.recognizer_port}
+        chosen = {
+            "api": options.api_port,
+            "aws": options.aws_port,
+            "recognizer": options.recognizer_port,
+            "socket": options.socket_port,
+        }
         ports.ensure_free(options.host, chosen)
         self.log_dir = options.log_dir or Path(tempfile.mkdtemp(prefix="imgrec-logs-"))
         self._supervisor = Supervisor(
@@ -139,6 +156,8 @@ class EmbeddedStack:
                 self._urls[child.service.name] = child.url.rstrip("/")
                 if child.details.get("backend"):
                     self._recognizer_backend = child.details["backend"]
+                if child.details.get("management"):
+                    self._socket_management = child.details["management"]
             pending = [s for s in pending if s not in wave]
         started["api"].send({"event": "ready", "health": {"recognizer": self._recognizer_backend}})
         self._wait_for_health()
@@ -183,6 +202,7 @@ class EmbeddedStack:
                 maximum_concurrency=self.options.maximum_concurrency,
                 worker_processes=self.options.worker_processes,
                 rate_limit=self.options.rate_limit,
+                socket_idle_timeout=self.options.socket_idle_timeout,
             ),
         )
 
@@ -197,6 +217,10 @@ class EmbeddedStack:
             env["IMGREC_BUCKET_NAME"] = names.BUCKET_NAME
             env["IMGREC_QUEUE_URL"] = f"{self.aws_url}/{names.ACCOUNT_ID}/{names.QUEUE_NAME}"
             env["IMGREC_DELETIONS_QUEUE_URL"] = f"{self.aws_url}/{names.ACCOUNT_ID}/{names.DELETIONS_QUEUE_NAME}"
+            env["IMGREC_WEBHOOK_QUEUE_URL"] = f"{self.aws_url}/{names.ACCOUNT_ID}/{names.WEBHOOK_QUEUE_NAME}"
+            env["IMGREC_EVENTS_TOPIC_ARN"] = names.EVENTS_TOPIC_ARN
+            # Receivers on this machine (http://127.0.0.1:...) are what a local stack calls.
+            env["IMGREC_WEBHOOKS_ALLOW_LOOPBACK"] = "true"
         if "recognizer" in self._urls:
             env["AWS_ENDPOINT_URL_REKOGNITION"] = self.recognizer_url
         # As the template does: the worker knows how many instances share the quota, and the local
@@ -205,6 +229,9 @@ class EmbeddedStack:
         env["IMGREC_WORKER_INSTANCES"] = str(instances)
         if self.options.recognizer.tps is not None:
             env.setdefault("IMGREC_REKOGNITION_TPS_QUOTA", str(self.options.recognizer.tps))
+        if self._socket_management:
+            # Where the notifier posts to live connections (the local WebSocket API's @connections).
+            env["IMGREC_SOCKET_MANAGEMENT_URL"] = self._socket_management
         env.update(self.options.worker_environment)
         if self.options.export_environment:
             # This process too: tests drive the handlers in-process against the same resources.
@@ -234,7 +261,11 @@ def _reset_cached_settings() -> None:
         ("api.settings", "get_settings"),
         ("worker.settings", "get_settings"),
         ("api.adapters.clients", "get_services"),
+        ("worker.handle_notify", "reset_clients"),
+        ("worker.handle_webhooks", "reset_clients"),
+        ("api.handle_socket", "reset_clients"),
     ):
         module = sys.modules.get(module_name)
         if module is not None:
-            getattr(module, getter).cache_clear()
+            reset = getattr(module, getter)
+            reset() if getter == "reset_clients" else reset.cache_clear()

@@ -103,6 +103,8 @@ class Gateway:
     rate_limiter: RateLimiter = field(default_factory=RateLimiter)
     # Cleared by a supervisor until the whole stack is up; a gateway started on its own serves at once.
     ready: threading.Event = field(default_factory=threading.Event)
+    # The local WebSocket API's port, which the web app's config.json names (0: none).
+    socket_port: int = 0
 
     def __post_init__(self) -> None:
         self.ready.set()
@@ -164,11 +166,13 @@ class Gateway:
         if urlsplit(raw_path).path.startswith(API_PREFIX + "/"):
             return self.handle_api(method, raw_path, headers, body)
         if method in {"GET", "HEAD"}:
-            return self.handle_static(raw_path)
+            return self.handle_static(raw_path, headers)
         return _json(HTTPStatus.METHOD_NOT_ALLOWED, _error("METHOD_NOT_ALLOWED", "only the API takes this method"))
 
-    def handle_static(self, raw_path: str) -> Answer:
+    def handle_static(self, raw_path: str, headers: dict[str, str] | None = None) -> Answer:
         path = unquote(urlsplit(raw_path).path)
+        if path == "/config.json" and self.socket_port:
+            return self._config(headers or {})
         root = self.frontend_dir.resolve()
         target = (root / path.lstrip("/")).resolve()
         if target.is_dir():
@@ -179,6 +183,13 @@ class Gateway:
         if target.suffix == ".js":
             kind = "text/javascript"
         return 200, {"Content-Type": kind, "Cache-Control": "no-cache"}, target.read_bytes()
+
+    def _config(self, headers: dict[str, str]) -> Answer:
+        """frontend/config.json with the WebSocket API's URL on the host the browser reached us by."""
+        config = json.loads((self.frontend_dir / "config.json").read_text(encoding="utf-8"))
+        host = urlsplit(f"//{headers.get('host', '127.0.0.1')}").hostname or "127.0.0.1"
+        config["socketUrl"] = f"ws://{host}:{self.socket_port}"
+        return 200, {"Content-Type": "application/json", "Cache-Control": "no-cache"}, json.dumps(config).encode()
 
 
 def _error(code: str, message: str) -> dict[str, Any]:
@@ -304,12 +315,15 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--rate-limit", type=int, default=DEFAULT_LIMIT, help="requests per minute per caller (the WAF rule)"
     )
+    parser.add_argument("--socket-port", type=int, default=0, help="the WebSocket API's port for config.json")
     args = parser.parse_args(argv)
     # Invocations that record no business metric (health checks, empty batches) would each print a warning.
     warnings.filterwarnings("ignore", message="No application metrics to publish")
     from api.handle_api import lambda_handler
 
-    gateway = Gateway(handler=lambda_handler, rate_limiter=RateLimiter(limit=args.rate_limit))
+    gateway = Gateway(
+        handler=lambda_handler, rate_limiter=RateLimiter(limit=args.rate_limit), socket_port=args.socket_port
+    )
     if is_supervised():
         gateway.ready.clear()
     try:

@@ -16,3 +16,8 @@ LOCAL_CREDENTIALS = {
     "AWS_DEFAULT_REGION": REGION,
     "AWS_REGION": REGION,
 }
+# Notifications (issue 12): webhook deliveries, their dead letters, the event topic.
+WEBHOOK_QUEUE_NAME = "imgrec-webhooks"
+WEBHOOK_DLQ_NAME = "imgrec-webhooks-dlq"
+EVENTS_TOPIC_NAME = "imgrec-events"
+EVENTS_TOPIC_ARN = f"arn:aws:sns:{REGION}:{ACCOUNT_ID}:{EVENTS_TOPIC_NAME}"

@@ -10,8 +10,14 @@ PORT_SETTINGS = {
     "api": ("PORT", "--port", "IMGREC_PORT"),
     "aws": ("AWS_PORT", "--aws-port", "IMGREC_AWS_PORT"),
     "recognizer": ("RECOGNIZER_PORT", "--recognizer-port", "IMGREC_RECOGNIZER_PORT"),
+    "socket": ("SOCKET_PORT", "--socket-port", "IMGREC_SOCKET_PORT"),
 }
-PORT_ROLES = {"api": "the web app and API", "aws": "the AWS emulator", "recognizer": "the local Rekognition"}
+PORT_ROLES = {
+    "api": "the web app and API",
+    "aws": "the AWS emulator",
+    "recognizer": "the local Rekognition",
+    "socket": "the WebSocket API",
+}
 
 
 class PortInUseError(OSError):

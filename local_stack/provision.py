@@ -133,6 +133,10 @@ def provision(
     from local_stack.library_services import provision_deletions_queue
 
     provision_deletions_queue(_client("sqs", endpoint_url), spec)
+    from local_stack.notify_services import provision_events_topic, provision_webhook_queue
+
+    provision_webhook_queue(_client("sqs", endpoint_url), spec)
+    provision_events_topic(_client("sns", endpoint_url))
     return Provisioned(names.TABLE_NAME, names.BUCKET_NAME, queue_url, dlq_url)
 
 

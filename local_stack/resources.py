@@ -88,6 +88,37 @@ class LibrarySpec:
     deletions_batch_size: int = 1
 
 
+# Lambda event filtering patterns (the template's FilterCriteria), one list per stream consumer.
+INDEXER_FILTERS: tuple[str, ...] = ('{"dynamodb": {"Keys": {"sk": {"S": ["JOB"]}}}}',)
+NOTIFIER_FILTERS: tuple[str, ...] = (
+    # A job written in a terminal status (the notifier keeps those whose old status was not terminal).
+    '{"eventName": ["INSERT", "MODIFY"], "dynamodb": {"Keys": {"sk": {"S": ["JOB"]}}, '
+    '"NewImage": {"status": {"S": ["SUCCEEDED", "PARTIAL", "FAILED"]}}}}',
+    # A batch that has a finish time (the notifier keeps those that just became done).
+    '{"eventName": ["MODIFY"], "dynamodb": {"Keys": {"sk": {"S": ["BATCH"]}}, '
+    '"NewImage": {"finishedAt": {"S": [{"exists": true}]}}}}',
+)
+
+
+@dataclass(frozen=True)
+class NotificationSpec:
+    """The notifier's stream event source, the webhook delivery queue and its sender (template: the
+    notifications block)."""
+
+    stream_batch_size: int = 100
+    stream_batching_window_seconds: int = 0
+    stream_maximum_retry_attempts: int = 10
+    notifier_filters: tuple[str, ...] = NOTIFIER_FILTERS
+    sender_timeout_seconds: int = 60
+    # 6 x the sender's timeout; retries hide their message for the schedule's delay instead.
+    webhook_visibility_timeout: int = 6 * 60
+    # Receives before a message is set aside: the schedule's 8 attempts and early arrivals.
+    webhook_max_receive_count: int = 20
+    # Longer than the whole retry schedule (about 28 hours).
+    webhook_retention_seconds: int = 4 * 24 * 3600
+    webhook_batch_size: int = 10
+
+
 @dataclass(frozen=True)
 class StackSpec:
     table: TableSpec = field(default_factory=TableSpec)
@@ -95,6 +126,7 @@ class StackSpec:
     event_source: EventSourceSpec = field(default_factory=EventSourceSpec)
     cors: CorsRule = field(default_factory=CorsRule)
     library: LibrarySpec = field(default_factory=LibrarySpec)
+    notifications: NotificationSpec = field(default_factory=NotificationSpec)
 
 
 STACK = StackSpec()

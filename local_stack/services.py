@@ -13,6 +13,7 @@ import os
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
 from local_stack import names
 from local_stack.rate_limit import DEFAULT_LIMIT
@@ -33,6 +34,8 @@ class LayoutOptions:
     rate_limit: int = DEFAULT_LIMIT
     # Worker execution environments (processes); None: as many as cores (at least 2), at most the above.
     worker_processes: int | None = None
+    # The local WebSocket API's idle timeout (None: API Gateway's 10 minutes).
+    socket_idle_timeout: float | None = None
 
 
 @dataclass(frozen=True)
@@ -84,8 +87,24 @@ def _recognizer(c: Context) -> list[str]:
     return [*_listen("recognizer")(c), "--backend", config.backend, *knobs, "--s3-endpoint-url", c.urls["aws"]]
 
 
+def _socket_port(c: Context) -> int:
+    url = c.urls.get("socket")
+    return (urlsplit(url).port or 0) if url else c.port("socket")
+
+
 def _gateway(c: Context) -> list[str]:
-    return [*_listen("api")(c), "--rate-limit", str(c.options.rate_limit)]
+    # The web app's config.json names the WebSocket API on the port it listens on (the host the browser used).
+    return [*_listen("api")(c), "--rate-limit", str(c.options.rate_limit), "--socket-port", str(_socket_port(c))]
+
+
+def _socket(c: Context) -> list[str]:
+    idle = c.options.socket_idle_timeout
+    return [
+        *_listen("socket")(c),
+        "--management-port",
+        str(c.port("socket-management")),
+        *(["--idle-timeout", str(idle)] if idle is not None else []),
+    ]
 
 
 def _provision(c: Context) -> list[str]:
@@ -94,7 +113,7 @@ def _provision(c: Context) -> list[str]:
     return ["--endpoint-url", c.urls["aws"], *origins, *(["--visibility-timeout", str(timeout)] if timeout else [])]
 
 
-def _poller(queue: str, function: str, handler: str, timeout: int) -> Callable[[Context], list[str]]:
+def _poller(queue: str, function: str, handler: str, timeout: int, *extra: str) -> Callable[[Context], list[str]]:
     def arguments(c: Context) -> list[str]:
         target = ["--invoke-url", c.invoke_urls[function]] if c.invoke_urls is not None else ["--handler", handler]
         # One invocation at a time per process, as in one Lambda execution environment (and one Runtime
@@ -109,6 +128,7 @@ def _poller(queue: str, function: str, handler: str, timeout: int) -> Callable[[
             str(timeout),
             "--maximum-concurrency",
             "1",
+            *extra,
         ]
 
     return arguments
@@ -128,6 +148,9 @@ DEAD_LETTER_FUNCTION = "imgrec-dead-letters"
 API_FUNCTION = "imgrec-api"
 INDEXER_FUNCTION = "imgrec-indexer"
 DELETIONS_FUNCTION = "imgrec-deletions"
+NOTIFIER_FUNCTION = "imgrec-notifier"
+SOCKET_FUNCTION = "imgrec-socket"
+WEBHOOKS_FUNCTION = "imgrec-webhooks"
 
 
 def _stream_poller(c: Context) -> list[str]:
@@ -135,6 +158,34 @@ def _stream_poller(c: Context) -> list[str]:
     handler = "worker.handle_index.lambda_handler"
     target = ["--invoke-url", c.invoke_urls[INDEXER_FUNCTION]] if c.invoke_urls is not None else ["--handler", handler]
     return ["--table-name", names.TABLE_NAME, *target, "--function-name", INDEXER_FUNCTION, "--timeout", "60"]
+
+
+def _notifier_stream(c: Context) -> list[str]:
+    """The same stream to the notifier: a second event source mapping with its own filter."""
+    handler = "worker.handle_notify.lambda_handler"
+    target = ["--invoke-url", c.invoke_urls[NOTIFIER_FUNCTION]] if c.invoke_urls is not None else ["--handler", handler]
+    return [
+        "--table-name",
+        names.TABLE_NAME,
+        *target,
+        "--function-name",
+        NOTIFIER_FUNCTION,
+        "--timeout",
+        "60",
+        "--filter",
+        "notifier",
+    ]
+
+
+_webhook_poller = _poller(
+    names.WEBHOOK_QUEUE_NAME,
+    WEBHOOKS_FUNCTION,
+    "worker.handle_webhooks.lambda_handler",
+    STACK.notifications.sender_timeout_seconds,
+    # No batching window: a delivery goes out as soon as its message is there.
+    "--batching-window",
+    "0",
+)
 
 
 def _deletions_poller(c: Context) -> list[str]:
@@ -151,7 +202,16 @@ SERVICES: tuple[Service, ...] = (
         needs=("aws",),
         ready=re.compile(LISTENING + r" backend=(?P<backend>[^\s\"]+)"),
     ),
-    Service("api", "local_stack.gateway", _gateway, needs=("aws",), function=API_FUNCTION, compose="gateway"),
+    # The WebSocket API (issue 12) before the REST gateway, whose config.json names its port.
+    Service(
+        "socket",
+        "local_stack.socket_gateway",
+        _socket,
+        needs=("aws",),
+        function=SOCKET_FUNCTION,
+        ready=re.compile(r"listening on (?P<url>ws://[^\s\"]+) management=(?P<management>http://[^\s\"]+)"),
+    ),
+    Service("api", "local_stack.gateway", _gateway, needs=("aws", "socket"), function=API_FUNCTION, compose="gateway"),
     Service("provision", "local_stack.provision", _provision, needs=("aws", "api"), one_shot=True),
     Service(
         "worker",
@@ -189,6 +249,24 @@ SERVICES: tuple[Service, ...] = (
         function=DELETIONS_FUNCTION,
         compose="deletion-poller",
     ),
+    # Notifications (issue 12): the notifier on the same stream, the webhook sender on its queue.
+    Service(
+        "notifier",
+        "local_stack.stream_poller",
+        _notifier_stream,
+        needs=("provision",),
+        function=NOTIFIER_FUNCTION,
+        compose="notifier-stream-poller",
+        ready=re.compile(r"listening on (?P<url>arn:aws:dynamodb:[^\s\"]+)"),
+    ),
+    Service(
+        "webhooks",
+        "local_stack.poller",
+        _webhook_poller,
+        needs=("provision",),
+        function=WEBHOOKS_FUNCTION,
+        compose="webhook-poller",
+    ),
 )
 
 
@@ -204,7 +282,7 @@ def compose_context() -> Context:
     Interface Emulator (port 8080) in containers named after them (tests/infra/test_compose.py)."""
     return Context(
         host="0.0.0.0",  # noqa: S104 - inside a container; compose publishes on 127.0.0.1 only
-        ports={"api": 8000, "aws": 4566, "recognizer": 4567},
+        ports={"api": 8000, "aws": 4566, "recognizer": 4567, "socket": 8001, "socket-management": 8002},
         urls={"aws": "http://aws:4566", "recognizer": "http://recognizer:4567"},
         web_origins=("http://127.0.0.1:8000", "http://localhost:8000"),
         invoke_urls={
@@ -212,5 +290,7 @@ def compose_context() -> Context:
             DEAD_LETTER_FUNCTION: f"http://dead-letters:8080{INVOKE_PATH}",
             INDEXER_FUNCTION: f"http://indexer:8080{INVOKE_PATH}",
             DELETIONS_FUNCTION: f"http://deletions:8080{INVOKE_PATH}",
+            NOTIFIER_FUNCTION: f"http://notifier:8080{INVOKE_PATH}",
+            WEBHOOKS_FUNCTION: f"http://webhooks:8080{INVOKE_PATH}",
         },
     )

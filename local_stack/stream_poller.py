@@ -2,12 +2,15 @@
 table's stream in order, hands the function batches of up to `batch_size` records (after a batching
 window), and on a partial failure (`batchItemFailures`, ReportBatchItemFailures) retries from the failed
 record, as Lambda does, until `maximum_retry_attempts`; then it skips the record (AWS would send it to the
-on-failure destination) and reports the error. Only job records reach the function (the template's
-FilterCriteria: `sk = JOB`)."""
+on-failure destination) and reports the error. Only records that match the consumer's filter patterns
+(the template's FilterCriteria, `local_stack.resources`) reach the function, as Lambda's event filtering
+does: the indexer gets job records, the notifier terminal job writes and finished batches. Each consumer
+reads the stream on its own, as two event source mappings of one stream do."""
 
 from __future__ import annotations
 
 import argparse
+import json
 import threading
 import time
 from collections.abc import Callable
@@ -17,18 +20,41 @@ from typing import Any
 from local_stack import names
 from local_stack.poller import HttpInvoker, InProcessInvoker, InvocationError, Invoker, load_handler, report
 from local_stack.process import announce, wait_for_shutdown
-from local_stack.resources import STACK
+from local_stack.resources import INDEXER_FILTERS, NOTIFIER_FILTERS, STACK
 
-JOB_SK = "JOB"
-# Lambda reads each shard of a stream four times a second; so does this, when there is nothing to hand on.
+# Lambda polls each shard of a DynamoDB stream four times a second; so does this, when nothing came. (Every
+# 0.1 s, two pollers kept the emulator busy at ~10 CPU s per minute with nothing happening.)
 _IDLE_SECONDS = 0.25
-# New shards appear when the stream rolls over (hours): looking for them on every read doubled the calls.
-_SHARDS_EVERY_SECONDS = 10.0
+# The table's shards are listed again this often (moto's stream keeps one shard; AWS's split and close).
+_SHARDS_REFRESH_SECONDS = 5.0
+# Each consumer's FilterCriteria patterns, by the name `--filter` takes.
+FILTERS = {"indexer": INDEXER_FILTERS, "notifier": NOTIFIER_FILTERS}
 
 
-def wanted(record: dict[str, Any]) -> bool:
-    """The template's FilterCriteria: records of job items only (index items and counters are not)."""
-    return bool(record.get("dynamodb", {}).get("Keys", {}).get("sk", {}).get("S") == JOB_SK)
+def _matches(pattern: Any, value: Any) -> bool:
+    """Lambda's event filtering, for the rules the template uses: nested objects, lists of allowed
+    strings, and `{"exists": true|false}`."""
+    if isinstance(pattern, dict):
+        return isinstance(value, dict) and all(_matches(rule, value.get(key, _ABSENT)) for key, rule in pattern.items())
+    for allowed in pattern:
+        if isinstance(allowed, dict) and "exists" in allowed:
+            if allowed["exists"] == (value is not _ABSENT):
+                return True
+        elif value is not _ABSENT and value == allowed:
+            return True
+    return False
+
+
+_ABSENT = object()
+
+
+def matches_any(patterns: tuple[str, ...], record: dict[str, Any]) -> bool:
+    return any(_matches(json.loads(pattern), record) for pattern in patterns)
+
+
+def wanted(record: dict[str, Any], patterns: tuple[str, ...] = INDEXER_FILTERS) -> bool:
+    """Whether the record passes the consumer's FilterCriteria (the indexer's by default)."""
+    return matches_any(patterns, record)
 
 
 def to_lambda_record(record: dict[str, Any], stream_arn: str) -> dict[str, Any]:
@@ -51,13 +77,14 @@ class StreamPoller:
     batch_size: int = STACK.library.stream_batch_size
     maximum_retry_attempts: int = STACK.library.stream_maximum_retry_attempts
     on_error: Callable[[Exception], None] = lambda error: None
+    filters: tuple[str, ...] = INDEXER_FILTERS
     _stop: threading.Event = field(default_factory=threading.Event)
     _thread: threading.Thread | None = None
     # Records taken from the stream and not yet handled, per shard, with how often the first one failed.
     _pending: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     _iterators: dict[str, str | None] = field(default_factory=dict)
     _attempts: int = 0
-    _shards_read_at: float = float("-inf")
+    _shards_listed_at: float | None = None
     idle: threading.Event = field(default_factory=threading.Event)
 
     def start(self) -> StreamPoller:
@@ -71,9 +98,11 @@ class StreamPoller:
             self._thread.join(timeout=10)
 
     def _shards(self) -> None:
-        if time.monotonic() - self._shards_read_at < _SHARDS_EVERY_SECONDS:
+        now = time.monotonic()
+        fresh = self._shards_listed_at is not None and now - self._shards_listed_at < _SHARDS_REFRESH_SECONDS
+        if fresh and all(iterator is not None for iterator in self._iterators.values()):
             return
-        self._shards_read_at = time.monotonic()
+        self._shards_listed_at = now
         description = self.streams.describe_stream(StreamArn=self.stream_arn)["StreamDescription"]
         for shard in description.get("Shards", []):
             if shard["ShardId"] not in self._iterators:
@@ -90,7 +119,7 @@ class StreamPoller:
             if iterator is not None:
                 answer = self.streams.get_records(ShardIterator=iterator, Limit=1000)
                 self._iterators[shard] = answer.get("NextShardIterator")
-                self._pending[shard] += [r for r in answer.get("Records", []) if wanted(r)]
+                self._pending[shard] += [r for r in answer.get("Records", []) if wanted(r, self.filters)]
             handed += self._invoke(shard)
         return handed
 
@@ -142,6 +171,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--function-name", default="imgrec-indexer")
     parser.add_argument("--timeout", type=int, default=60, help="the function's timeout in seconds")
     parser.add_argument("--batch-size", type=int, default=STACK.library.stream_batch_size)
+    parser.add_argument("--filter", choices=sorted(FILTERS), default="indexer", help="the consumer's FilterCriteria")
     args = parser.parse_args(argv)
     invoker: Invoker = (
         InProcessInvoker(load_handler(args.handler, args.function_name), args.function_name, args.timeout)
@@ -155,6 +185,7 @@ def main(argv: list[str] | None = None) -> None:
         invoker=invoker,
         batch_size=args.batch_size,
         on_error=report,
+        filters=FILTERS[args.filter],
     ).start()
     announce(f"stream poller listening on {table['LatestStreamArn']} for {args.function_name}")
     wait_for_shutdown()

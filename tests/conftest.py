@@ -25,6 +25,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
             api_port=0,
             aws_port=0,
             recognizer_port=0,
+            socket_port=0,
             recognizer=RecognizerConfig(backend=backend),  # type: ignore[arg-type]
             # Redelivery in seconds rather than the template's 12 minutes, for tests that lose a batch.
             visibility_timeout=20,
@@ -35,6 +36,8 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
             worker_processes=2,
             # One JSON log per process (api.log, worker.log, ...): where to look when a test fails.
             log_dir=tmp_path_factory.mktemp("stack-logs"),
+            # Webhook retries after 1 s and 2 s rather than 5 s, 5 min, ...: three attempts in seconds.
+            worker_environment={"IMGREC_WEBHOOK_RETRY_DELAYS": "1,2"},
         )
     ).start()
     try:

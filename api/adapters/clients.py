@@ -12,6 +12,8 @@ from api.adapters.queue import DeletionQueue, JobQueue
 from api.logic.services import Services
 from api.settings import get_settings
 from imagejobs.index_store import LibraryStore
+from imagejobs.notify_store import NotifyStore
+from imagejobs.webhook_queue import WebhookQueue
 
 # API Gateway gives up on the function after 29 s: one call's worst case (attempts x (connect + read) +
 # backoff) stays well inside it, so a slow dependency ends in a 503 with Retry-After, not a gateway 504.
@@ -27,7 +29,8 @@ CONFIG = Config(
 def get_services() -> Services:
     settings = get_settings()
     session = boto3.session.Session()
-    store = LibraryStore(session.client("dynamodb", config=CONFIG), settings.table_name)
+    dynamodb = session.client("dynamodb", config=CONFIG)
+    store = LibraryStore(dynamodb, settings.table_name)
     sqs = session.client("sqs", config=CONFIG)
     return Services(
         settings=settings,
@@ -38,4 +41,6 @@ def get_services() -> Services:
         queue=JobQueue(sqs, settings.queue_url),
         library=store,
         deletions=DeletionQueue(sqs, settings.deletions_queue_url),
+        webhooks=NotifyStore(dynamodb, settings.table_name),
+        webhook_queue=WebhookQueue(sqs, settings.webhook_queue_url),
     )

@@ -8,7 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 from api.errors import ConflictError, NotFoundError, PayloadTooLargeError, QuotaExceededError
-from api.logic import pages, quotas
+from api.logic import pages, quotas, webhooks
 from api.logic.services import Services
 from api.logic.views import batch_view, job_views
 from api.models.batches import (
@@ -153,15 +153,20 @@ def create_batch(
     idempotency_key: str | None = None,
     name: str | None = None,
     tags: tuple[str, ...] = (),
+    callback_url: str | None = None,
 ) -> BatchCreated:
     """A batch with one upload slot per image. With an Idempotency-Key, repeating the request (say after
-    a lost answer) returns the same batch and jobs with fresh upload forms instead of new ones."""
+    a lost answer) returns the same batch and jobs with fresh upload forms instead of new ones. A callback
+    URL names (or makes) the caller's webhook endpoint for it; the batch's events go there."""
     _check_sizes(services, images)
     if (full := quotas.batch_full(services, 0, len(images))) is not None:
         raise full
+    callback = webhooks.callback_endpoint(services, owner, callback_url) if callback_url else None
     now = services.clock()
     tags = tuple(sorted(set(tags)))
     labels = [name, list(tags)] if name is not None or tags else []  # no change to the digests of older requests
+    if callback_url:
+        labels.append(callback_url)
     digest = request_digest("create", owner, idempotency_key, _slots_digest(images), options.to_json(), *labels)
     batch = BatchRecord(
         batch_id=keys.replayable_id("b", owner, idempotency_key) if idempotency_key else keys.new_batch_id(),
@@ -173,6 +178,7 @@ def create_batch(
         request_digest=digest if idempotency_key else None,
         name=name,
         tags=tags,
+        callback_endpoint_id=callback.endpoint_id if callback else None,
     )
     job_ids = _job_ids(len(images), (batch.batch_id, idempotency_key) if idempotency_key else None)
     existing = services.store.get_batch(batch.batch_id) if idempotency_key else None
@@ -189,7 +195,9 @@ def create_batch(
         jobs = _replay(services, existing, images, job_ids, digest) or []
         batch = existing
     logger.info("batch created", batch_id=batch.batch_id, images=len(jobs), replayed=existing is not None)
-    return BatchCreated(batch_id=batch.batch_id, created_at=batch.created_at, jobs=_slots(services, jobs))
+    return BatchCreated(
+        batch_id=batch.batch_id, created_at=batch.created_at, jobs=_slots(services, jobs), callback=callback
+    )
 
 
 def add_images(

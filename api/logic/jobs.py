@@ -6,7 +6,7 @@ from api.errors import NotFoundError, PayloadTooLargeError
 from api.logic.batches import create_batch, submit
 from api.logic.services import Services
 from api.logic.views import job_view, job_with_results_view
-from api.models.jobs import Job
+from api.models.jobs import ImageAccepted, Job
 from api.models.requests import ImageSlot
 from imagejobs import keys
 from imagejobs.errors import ErrorCode
@@ -28,8 +28,14 @@ def get_job(services: Services, owner: str, job_id: str) -> tuple[JobRecord, Job
 
 
 def analyze_single_image(
-    services: Services, owner: str, body: bytes, content_type: str, filename: str, options: AnalysisOptions
-) -> tuple[JobRecord, Job]:
+    services: Services,
+    owner: str,
+    body: bytes,
+    content_type: str,
+    filename: str,
+    options: AnalysisOptions,
+    callback_url: str | None = None,
+) -> tuple[JobRecord, ImageAccepted]:
     """Steps 1–3 of the flow in one call, for images small enough to pass through API Gateway."""
     limit = services.settings.max_inline_upload_bytes
     if len(body) > limit:
@@ -39,9 +45,10 @@ def analyze_single_image(
             code=ErrorCode.FILE_TOO_LARGE.value,
         )
     slot = ImageSlot(filename=filename, content_type=content_type, size=len(body))
-    created = create_batch(services, owner, [slot], options)
+    created = create_batch(services, owner, [slot], options, callback_url=callback_url)
     job_id = created.jobs[0].job_id
     services.objects.put(keys.upload_key(created.batch_id, job_id), body, content_type)
     submit(services, owner, created.batch_id, [job_id])
     job = owned_job(services, owner, job_id)
-    return job, job_view(services, job, None)
+    view = job_view(services, job, None)
+    return job, ImageAccepted(**view.model_dump(), callback=created.callback)

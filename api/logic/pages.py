@@ -16,7 +16,7 @@ from typing import Annotated, Literal, TypeVar
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.errors import BadRequestError
-from imagejobs import keys, records
+from imagejobs import keys, records, webhooks
 from imagejobs.model import JobStatus
 from imagejobs.records import AttributeMap
 
@@ -134,3 +134,24 @@ def search_start_key(token: str | None, owner: str, query: str, term: str, sk: s
     if decoded.owner != owner_digest(owner) or decoded.query != query:
         raise BadRequestError("nextToken belongs to another search (other parameters)")
     return {**records.job_key(decoded.job), "sk": {"S": sk}, "term": {"S": term}, "at": {"S": decoded.at}}
+
+
+class DeliveriesToken(_Token):
+    kind: Literal["deliveries"] = "deliveries"
+    endpoint: Annotated[str, Field(pattern=webhooks.ENDPOINT_ID_PATTERN)]
+    delivery: Annotated[str, Field(pattern=webhooks.DELIVERY_ID_PATTERN)]
+
+
+def deliveries_token(last_key: AttributeMap | None, endpoint_id: str) -> str | None:
+    if not last_key:
+        return None
+    return _encode(DeliveriesToken(endpoint=endpoint_id, delivery=last_key["sk"]["S"].removeprefix("DELIVERY#")))
+
+
+def deliveries_start_key(token: str | None, endpoint_id: str) -> AttributeMap | None:
+    if token is None:
+        return None
+    decoded = _decode(DeliveriesToken, token)
+    if decoded.endpoint != endpoint_id:
+        raise BadRequestError("nextToken belongs to another endpoint's deliveries")
+    return webhooks.delivery_key(decoded.endpoint, decoded.delivery)

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from api.logic.ports import DeletionQueue, JobQueue, JobRepository, Library, ObjectStorage
+from api.logic.ports import DeletionQueue, JobQueue, JobRepository, Library, ObjectStorage, WebhookQueue, Webhooks
 from imagejobs.settings import ApiSettings
 
 
@@ -22,4 +22,6 @@ class Services:
     queue: JobQueue
     library: Library
     deletions: DeletionQueue
+    webhooks: Webhooks
+    webhook_queue: WebhookQueue
     clock: Callable[[], datetime] = utc_now

@@ -6,7 +6,8 @@ from typing import Annotated
 
 from pydantic import ConfigDict, Field
 
-from api.models.base import ApiModel
+from api.models.base import OMITTED_WHEN_NONE, ApiModel
+from api.models.webhooks import CallbackEndpoint
 from imagejobs.errors import ErrorCode
 from imagejobs.model import AnalysisOptions, JobStatus
 
@@ -29,6 +30,9 @@ class BatchCreated(ApiModel):
     batch_id: str
     created_at: str
     jobs: list[UploadSlot]
+    callback: Annotated[
+        CallbackEndpoint | None, Field(description="The endpoint `callbackUrl` named (when the request had one).")
+    ] = OMITTED_WHEN_NONE
 
 
 class ImagesAdded(ApiModel):

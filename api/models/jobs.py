@@ -8,6 +8,7 @@ from pydantic import ConfigDict, Field
 from pydantic.config import JsonDict
 
 from api.models.base import OMITTED_WHEN_NONE, ApiModel
+from api.models.webhooks import CallbackEndpoint
 from imagejobs.errors import ErrorCode
 from imagejobs.model import AnalysisOptions, JobStatus
 
@@ -106,6 +107,14 @@ class Job(ApiModel):
             "retention period): `status`, `error`, `original` and `summary` stay, `results` and `image` are null."
         ),
     ] = False
+
+
+class ImageAccepted(Job):
+    """The answer to POST /images: the job, and the endpoint its `callbackUrl` named (when it had one)."""
+
+    callback: Annotated[
+        CallbackEndpoint | None, Field(description="The endpoint `callbackUrl` named (when the request had one).")
+    ] = OMITTED_WHEN_NONE
 
 
 class JobPage(ApiModel):

@@ -7,6 +7,7 @@ from typing import Annotated
 from pydantic import BeforeValidator, ConfigDict, Field, StringConstraints
 
 from api.models.base import ApiModel
+from api.models.webhooks import CallbackUrl
 from imagejobs.limits import MAX_IMAGES_PER_REQUEST
 from imagejobs.model import AnalysisOptions, integral_float
 
@@ -56,6 +57,10 @@ class CreateBatchRequest(ApiModel):
     options: AnalysisOptions = AnalysisOptions()
     name: BatchName | None = None
     tags: Tags = []
+    callback_url: Annotated[
+        CallbackUrl | None,
+        Field(description="Events of this batch are POSTed here, signed (docs/notifications.md)."),
+    ] = None
 
 
 class UpdateBatchRequest(ApiModel):

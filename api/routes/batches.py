@@ -60,6 +60,7 @@ def create_batch(
         idempotency_key,
         name=body.name,
         tags=tuple(body.tags),
+        callback_url=body.callback_url,
     )
     metrics.add_metric(name="ImagesRegistered", unit="Count", value=len(body.images))
     return model_response(201, created)

@@ -15,11 +15,12 @@ from api.errors import BadRequestError, NotModifiedError, UnsupportedMediaTypeEr
 from api.logic import jobs
 from api.logic.services import Services
 from api.logic.views import RETRY_AFTER, job_etag
-from api.models.jobs import Job
+from api.models.jobs import ImageAccepted, Job
 from api.routes.answers import AUTHENTICATED, answers
 from api.routes.base_path import resolvable
 from api.routes.identity import caller
 from api.routes.responses import model_response
+from imagejobs.callback_urls import MAX_URL_LENGTH, URL_PATTERN
 from imagejobs.errors import ErrorCode
 from imagejobs.model import DEFAULT_MAX_LABELS, DEFAULT_MIN_CONFIDENCE, AnalysisOptions, Feature
 from imagejobs.records import JobRecord
@@ -92,7 +93,7 @@ def _raw_body(body: str | None, is_base64: bool) -> bytes:
     description="For images up to the inline limit (4 MB); larger ones use the batch flow (POST /batches).",
     responses=answers(
         202,
-        Job,
+        ImageAccepted,
         "The job, QUEUED; poll it at `Location`.",
         headers=["ETag", "Retry-After", "Location"],
         errors=(*AUTHENTICATED, 413, 415),
@@ -107,6 +108,16 @@ def analyze_image(
     min_confidence: Annotated[float, Query(alias="minConfidence", ge=0, le=100)] = DEFAULT_MIN_CONFIDENCE,
     max_labels: Annotated[int, Query(alias="maxLabels", ge=1, le=1000)] = DEFAULT_MAX_LABELS,
     filename: Annotated[str, Query(min_length=1, max_length=1024)] = "image",
+    callback_url: Annotated[
+        str | None,
+        Query(
+            alias="callbackUrl",
+            min_length=10,
+            max_length=MAX_URL_LENGTH,
+            pattern=URL_PATTERN,
+            description="The job's events are POSTed here, signed (docs/notifications.md).",
+        ),
+    ] = None,
 ) -> Response[str]:
     owner = caller(router.current_event)
     event = router.current_event
@@ -117,6 +128,6 @@ def analyze_image(
     if not body:
         raise BadRequestError("the body is empty: send the image bytes", code=ErrorCode.EMPTY_FILE.value)
     options = AnalysisOptions(features=_features(features), min_confidence=min_confidence, max_labels=max_labels)
-    record, job = jobs.analyze_single_image(services, owner, body, content_type, filename, options)
+    record, job = jobs.analyze_single_image(services, owner, body, content_type, filename, options, callback_url)
     headers = {**_poll_headers(record), "Location": resolvable(event, f"/jobs/{record.job_id}")}
     return model_response(202, job, headers)

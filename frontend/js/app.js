@@ -8,6 +8,7 @@ import { exportFilename, jobsToCsv, jobsToJson } from "./export.js";
 import { chunk, partitionFiles } from "./files.js";
 import { formatWait, makeTranslator, supportedLanguage } from "./i18n.js";
 import { batchSettled, countByStatus, finishedCount, mergeJobs } from "./results.js";
+import { LiveUpdates } from "./live.js";
 import { sendWithXhr } from "./s3-upload.js";
 import { UploadQueue } from "./upload-queue.js";
 import { renderAlerts, renderHeader, renderSignIn } from "./views/chrome.js";
@@ -80,6 +81,12 @@ export class App {
       ...freshBatchState(),
     };
     this.queue = this._newQueue();
+    this.live = new LiveUpdates({
+      url: config.socketUrl,
+      getToken: () => this.session.token,
+      onEvent: (event) => this._onLiveEvent(event),
+      onState: (state, detail) => this._onLiveState(state, detail),
+    });
     this.actions = this._actions();
     this.renderScheduled = false;
     elements.dialog.addEventListener("close", () => {
@@ -100,14 +107,16 @@ export class App {
       this._alert("auth.callbackFailed", { reason: error.message });
     }
     this.renderAll();
+    if (this.signedIn) this.live.start();
     const batchId = this.tabStorage.getItem(BATCH_KEY);
     if (this.signedIn && batchId) this._resume(batchId);
   }
 
   _resume(batchId) {
     this.state.batch = { batchId };
+    this.live.watch(batchId);
     this.renderAll();
-    this.poll();
+    this.poll({ once: !this.config.progressPolling });
   }
 
   get signedIn() {
@@ -208,6 +217,7 @@ export class App {
     else if (error.status === 401) {
       this._alert("auth.sessionExpired", {}, error.code);
       this._resetAll();
+      this.live.stop();
       this.session.signOut();
       this.renderAll();
     } else if (error.status === 429) {
@@ -244,6 +254,7 @@ export class App {
           const created = await this.api.createBatch(images, options, { name: this.state.options.name?.trim() });
           this.state.batch = { batchId: created.batchId, createdAt: created.createdAt };
           this.tabStorage.setItem(BATCH_KEY, created.batchId);
+          this.live.watch(created.batchId); // before any job can finish: no event is missed
           jobs = created.jobs;
         } else {
           jobs = (await this.api.addImages(this.state.batch.batchId, images)).jobs;
@@ -306,13 +317,60 @@ export class App {
       : total;
     this.state.settled = false;
     this._renderProgress();
-    if (!this.polling) this.poll();
+    this.follow();
   }
 
-  async poll() {
+  // Progress comes from live events when the socket watches the batch (after one read to catch up),
+  // else from polling (unless the config turns polling off).
+  follow() {
+    if (!this.state.batch || this.state.settled) return;
+    if (this.live.isSubscribed(this.state.batch.batchId)) this.poll({ once: true });
+    else if (this.config.progressPolling && !this.polling) this.poll();
+  }
+
+  _onLiveState(state, { subscribed } = {}) {
+    const batchId = this.state.batch?.batchId;
+    if (!batchId || !(this.state.submitResult || this.state.progress)) return;
+    if (subscribed === batchId) this.poll({ once: true }); // (re)subscribed: read what may have been missed
+    else if (state === "closed") this.follow();
+  }
+
+  async _onLiveEvent(event) {
+    const batchId = this.state.batch?.batchId;
+    if (!batchId || event.data?.batchId !== batchId) return;
+    const generation = this.generation;
+    try {
+      if (event.type === "job.finished") {
+        const job = await this.api.getJob(event.data.jobId); // its results and thumbnail
+        if (generation !== this.generation) return;
+        this.state.jobs = mergeJobs(this.state.jobs, [job]);
+      } else if (event.type === "batch.completed") {
+        await this.refreshJobs(generation);
+        if (generation !== this.generation) return;
+        this.state.progress = { ...(this.state.progress ?? { batchId }), ...event.data, done: true };
+      }
+    } catch (error) {
+      this._apiFailed(error);
+      return;
+    }
+    this._updateProgress();
+    this._renderDetail();
+  }
+
+  // Progress from the jobs themselves once every one is known (events move them one by one).
+  _updateProgress() {
+    const progress = this.state.progress;
+    if (progress && this.state.jobs.length === progress.total) {
+      this.state.progress = { ...progress, counts: countByStatus(this.state.jobs) };
+    }
+    this.state.settled = batchSettled(this.state.progress);
+    this._renderProgress();
+  }
+
+  async poll({ once = false } = {}) {
     const generation = this.generation;
     const batchId = this.state.batch.batchId;
-    this.polling = true;
+    if (!once) this.polling = true;
     let seenFinished = -1;
     let failures = 0;
     let polls = 0;
@@ -336,7 +394,8 @@ export class App {
           this.state.progress = complete ? { ...batch, counts: countByStatus(this.state.jobs) } : batch;
           this.state.settled = batchSettled(this.state.progress);
           this._renderProgress();
-          if (this.state.settled) return;
+          // Live events take over as soon as the socket watches the batch again.
+          if (this.state.settled || once || this.live.isSubscribed(batchId)) return;
           wait = retryAfterMs(retryAfter);
         } catch (error) {
           this._apiFailed(error);
@@ -344,14 +403,14 @@ export class App {
             this._resetAll(); // a remembered batch that is gone (expired, or another user's)
             this.renderAll();
           }
-          if (error.status === 401 || error.status === 404) return;
+          if (error.status === 401 || error.status === 404 || once) return;
           failures += 1;
           wait = Math.min(30_000, 1000 * 2 ** failures);
         }
         await sleep(wait);
       }
     } finally {
-      if (generation === this.generation) this.polling = false;
+      if (generation === this.generation && !once) this.polling = false;
     }
   }
 
@@ -438,6 +497,7 @@ export class App {
   }
 
   _resetAll() {
+    if (this.state.batch?.batchId) this.live.unwatch(this.state.batch.batchId);
     this.generation += 1;
     this.polling = false;
     this.submitting = false;
@@ -521,10 +581,12 @@ export class App {
         this.nameError = !this.session.signInLocal(name);
         this.alerts = [];
         this.renderAll();
+        if (this.signedIn) this.live.start();
       },
       signInCognito: () => this.session.beginCognitoSignIn(),
       signOut: () => {
         this._resetAll();
+        this.live.stop();
         this.alerts = [];
         this.session.signOut();
         this.renderAll();

@@ -14,6 +14,10 @@ export const DEFAULT_CONFIG = Object.freeze({
   maxImagesPerRequest: MAX_IMAGES_PER_REQUEST,
   uploadConcurrency: 4,
   defaultLanguage: "en",
+  // The WebSocket API for live progress (empty: none, the page polls). The local gateway fills it in.
+  socketUrl: "",
+  // Poll for progress while live updates are unavailable (false: only live updates move the progress).
+  progressPolling: true,
 });
 
 export class ConfigError extends Error {}
@@ -39,6 +43,11 @@ export function resolveConfig(raw) {
   }
   merged.maxImagesPerRequest = Math.min(merged.maxImagesPerRequest, MAX_IMAGES_PER_REQUEST);
   merged.apiBaseUrl = String(merged.apiBaseUrl).replace(/\/+$/, "");
+  merged.socketUrl = String(merged.socketUrl ?? "");
+  if (merged.socketUrl && !/^wss?:\/\//.test(merged.socketUrl)) {
+    throw new ConfigError("config.json: socketUrl must start with wss:// (or ws:// locally)");
+  }
+  merged.progressPolling = merged.progressPolling !== false;
   return Object.freeze(merged);
 }
 

@@ -96,7 +96,9 @@ export function mergeJobs(current, incoming) {
     if (index.has(job.jobId)) {
       const known = merged[index.get(job.jobId)];
       const unchanged = known.status === job.status && known.updatedAt === job.updatedAt;
-      if (!unchanged) merged[index.get(job.jobId)] = job;
+      // An answer read before a newer one (a page listed while an event's job was fetched) never wins.
+      const older = (known.updatedAt ?? "") > (job.updatedAt ?? "") || (TERMINAL.has(known.status) && !TERMINAL.has(job.status));
+      if (!unchanged && !older) merged[index.get(job.jobId)] = job;
     } else {
       index.set(job.jobId, merged.length);
       merged.push(job);

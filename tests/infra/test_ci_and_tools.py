@@ -147,7 +147,8 @@ def _execution_role_statements(ci_role: Evaluation) -> list[dict[str, Any]]:
 
 
 # The IAM prefix of the service that creates each kind of resource, where it differs from the type's name.
-_SERVICE_OF = {"Cognito": "cognito-idp"}
+# API Gateway's v2 APIs (the WebSocket API) are managed with the same `apigateway:` actions as REST APIs.
+_SERVICE_OF = {"Cognito": "cognito-idp", "ApiGatewayV2": "apigateway"}
 # Types CloudFormation handles by itself (no service call).
 _NO_SERVICE = {"AWS::CloudFormation::WaitConditionHandle"}
 

@@ -13,7 +13,14 @@ from typing import Any
 
 import pytest
 
-from imagejobs.settings import ENV_PREFIX, ApiSettings, WorkerSettings
+from imagejobs.settings import (
+    ENV_PREFIX,
+    ApiSettings,
+    NotifierSettings,
+    SocketSettings,
+    WebhookSenderSettings,
+    WorkerSettings,
+)
 from local_stack import names
 from local_stack.services import SERVICES, Context, compose_context
 from tests.infra.conftest import REPO
@@ -135,8 +142,15 @@ def test_lambda_services_run_the_templates_handlers_and_the_embedded_stack_invok
         if body["Type"] == "AWS::Serverless::Function"
     }
     # Deployed only: Cognito's sign-up check (locally the name is the identity) and CodeDeploy's hook.
-    cloud_only = {"api.handle_pre_sign_up.lambda_handler", "api.handle_pre_traffic.lambda_handler"}
-    assert set(handlers.values()) == template_handlers - {"api.handle_api.lambda_handler"} - cloud_only
+    # and the WebSocket authorizer (locally the token is the name, as on the REST gateway).
+    cloud_only = {
+        "api.handle_pre_sign_up.lambda_handler",
+        "api.handle_pre_traffic.lambda_handler",
+        "api.handle_socket_auth.lambda_handler",
+    }
+    # The APIs' own functions run in-process behind their local gateways.
+    in_gateways = {"api.handle_api.lambda_handler", "api.handle_socket.lambda_handler"}
+    assert set(handlers.values()) == template_handlers - in_gateways - cloud_only
     invoke_urls = compose_context().invoke_urls or {}
     embedded = Context(host="127.0.0.1", ports={}, urls={"aws": "http://127.0.0.1:1"}, web_origins=())
     for service in SERVICES:
@@ -150,14 +164,16 @@ def test_lambda_services_run_the_templates_handlers_and_the_embedded_stack_invok
         # The container's function logs under the same name as the embedded process's.
         environment = compose["services"][container.group(1)]["environment"]
         assert environment["POWERTOOLS_SERVICE_NAME"] == service.function
-    # The API runs in-process behind the gateway in both: the gateway imports the same handler.
+    # The API (and the WebSocket API's function) run in-process behind their gateways in both.
     gateway_source = (REPO / "local_stack" / "gateway.py").read_text(encoding="utf-8")
     assert "from api.handle_api import lambda_handler" in gateway_source
+    socket_source = (REPO / "local_stack" / "socket_gateway.py").read_text(encoding="utf-8")
+    assert '"api.handle_socket.lambda_handler"' in socket_source
 
 
 def test_pollers_invoke_the_lambda_services_through_the_emulators_invoke_url(compose):
     handlers = lambda_services(compose)
-    # The SQS event sources (jobs, dead letters, deletions) and the table's stream (the indexer).
+    # The SQS event sources (jobs, dead letters, deletions, webhooks) and the table's stream (indexer, notifier).
     pollers = {
         s: (m, args)
         for s, (m, args) in python_module_services(compose).items()
@@ -172,7 +188,12 @@ def test_pollers_invoke_the_lambda_services_through_the_emulators_invoke_url(com
         invoked.add(match.group(1))
         if module == "local_stack.poller":
             queue = arguments[arguments.index("--queue-name") + 1]
-            assert queue in {names.QUEUE_NAME, names.DLQ_NAME, names.DELETIONS_QUEUE_NAME}, service
+            assert queue in {
+                names.QUEUE_NAME,
+                names.DLQ_NAME,
+                names.DELETIONS_QUEUE_NAME,
+                names.WEBHOOK_QUEUE_NAME,
+            }, service
         else:
             assert arguments[arguments.index("--table-name") + 1] == names.TABLE_NAME, service
     assert invoked == set(handlers)
@@ -200,7 +221,8 @@ def test_services_waited_on_as_healthy_have_healthchecks(compose):
 
 
 def test_service_settings_are_settings_the_code_reads_and_name_the_local_resources(compose):
-    known = {ENV_PREFIX + field.upper() for field in {*ApiSettings.model_fields, *WorkerSettings.model_fields}}
+    models = (ApiSettings, WorkerSettings, NotifierSettings, WebhookSenderSettings, SocketSettings)
+    known = {ENV_PREFIX + field.upper() for model in models for field in model.model_fields}
     for name, service in compose["services"].items():
         environment = service.get("environment") or {}
         declared = {key for key in environment if key.startswith(ENV_PREFIX)}

@@ -19,6 +19,8 @@ def _mapping(resources: dict[str, Any], source: dict[str, Any]) -> dict[str, Any
         body["Properties"]
         for body in of_type(resources, "AWS::Lambda::EventSourceMapping").values()
         if body["Properties"]["EventSourceArn"] == source
+        # The notifier reads the same stream (tests/infra/test_notifications_template.py).
+        and "Notifier" not in json.dumps(body["Properties"]["FunctionName"])
     ]
     return mapping  # type: ignore[no-any-return]
 

@@ -36,6 +36,11 @@ RELEASED_FUNCTIONS = [
     "PreSignUpFunction",
     "IndexerFunction",
     "DeletionFunction",
+    # Notifications (issue 12): released by canary with their own CodeDeploy role (NotificationsDeploymentRole).
+    "NotifierFunction",
+    "WebhookSenderFunction",
+    "SocketFunction",
+    "SocketAuthFunction",
 ]
 # The functions the pre-traffic hook probes (all but the sign-up check: see its DeploymentPreference).
 PROBED_FUNCTIONS = ["ApiFunction", "WorkerFunction", "DeadLetterFunction", "IndexerFunction", "DeletionFunction"]
@@ -43,6 +48,7 @@ IDS = {
     "ImgrecApi": "a1b2c3d4e5",
     "UserPoolDomain": f"imgrec-{STACK_UUID}",
     "WebDistribution.DomainName": "d111.cloudfront.net",
+    "SocketApi": "w1x2y3",
 }
 
 
@@ -184,7 +190,7 @@ def test_security_headers_pin_https_forbid_framing_and_sniffing() -> None:
     assert all(header["Override"] is True for header in headers.values())
 
 
-def test_csp_allows_exactly_the_api_the_upload_bucket_and_cognito() -> None:
+def test_csp_allows_exactly_the_api_the_upload_bucket_cognito_and_the_websocket_api() -> None:
     evaluation = deployed("single-region")
     csp = _csp(evaluation)
     bucket = evaluation.render(evaluation.resources["ImagesBucket"]["Properties"]["BucketName"])
@@ -194,7 +200,7 @@ def test_csp_allows_exactly_the_api_the_upload_bucket_and_cognito() -> None:
 
     assert csp["default-src"] == ["'none'"]
     assert csp["script-src"] == csp["style-src"] == ["'self'"]
-    assert csp["connect-src"] == ["'self'", api, *buckets, cognito, "wss://*.execute-api.us-east-1.amazonaws.com"]
+    assert csp["connect-src"] == ["'self'", api, *buckets, cognito, "wss://w1x2y3.execute-api.us-east-1.amazonaws.com"]
     assert csp["img-src"] == ["'self'", "data:", *buckets]
     assert csp["frame-ancestors"] == ["'none'"]
     assert "'unsafe-inline'" not in json.dumps(csp) and "'unsafe-eval'" not in json.dumps(csp)
@@ -273,7 +279,11 @@ def test_every_function_with_traffic_is_released_behind_an_alias_with_rollback_a
     assert group["DeploymentConfigName"]["Fn::Sub"][1] == {"ConfigName": "Canary10Percent10Minutes"}
     assert group["AutoRollbackConfiguration"]["Enabled"] is True
     assert "DEPLOYMENT_STOP_ON_ALARM" in group["AutoRollbackConfiguration"]["Events"]
-    assert group["ServiceRoleArn"]["Fn::GetAtt"][0] in {"DeploymentRole", "SignUpDeploymentRole"}
+    assert group["ServiceRoleArn"]["Fn::GetAtt"][0] in {
+        "DeploymentRole",
+        "SignUpDeploymentRole",
+        "NotificationsDeploymentRole",
+    }
     alarms = [resources[a["Name"]["Ref"]]["Properties"] for a in group["AlarmConfiguration"]["Alarms"]]
     version = alias["Properties"]["FunctionVersion"]  # {"Fn::GetAtt": [<new version>, "Version"]}
 
@@ -323,16 +333,18 @@ def test_the_preset_is_a_parameter() -> None:
 
 def test_event_sources_and_the_api_invoke_the_aliases() -> None:
     resources = deployed("single-region").resources
-    mappings = {
-        body["Properties"]["EventSourceArn"]["Fn::GetAtt"][0]: body["Properties"]["FunctionName"]
+    mappings = sorted(
+        (body["Properties"]["EventSourceArn"]["Fn::GetAtt"][0], body["Properties"]["FunctionName"]["Ref"])
         for body in of_type(resources, "AWS::Lambda::EventSourceMapping").values()
-    }
-    assert mappings == {
-        "JobsQueue": {"Ref": "WorkerFunctionAliaslive"},
-        "JobsDeadLetterQueue": {"Ref": "DeadLetterFunctionAliaslive"},
-        "JobsTable": {"Ref": "IndexerFunctionAliaslive"},
-        "DeletionsQueue": {"Ref": "DeletionFunctionAliaslive"},
-    }
+    )
+    assert mappings == [
+        ("DeletionsQueue", "DeletionFunctionAliaslive"),
+        ("JobsDeadLetterQueue", "DeadLetterFunctionAliaslive"),
+        ("JobsQueue", "WorkerFunctionAliaslive"),
+        ("JobsTable", "IndexerFunctionAliaslive"),
+        ("JobsTable", "NotifierFunctionAliaslive"),
+        ("WebhookQueue", "WebhookSenderFunctionAliaslive"),
+    ]
     assert resources["ApiInvokePermission"]["Properties"]["FunctionName"] == {"Ref": "ApiFunctionAliaslive"}
     _, rest_api = _one(resources, "AWS::ApiGateway::RestApi")
     uri = rest_api["Properties"]["Body"]["paths"]["/{proxy+}"]["x-amazon-apigateway-any-method"][
@@ -628,12 +640,19 @@ def test_the_second_region_deletes_in_the_shared_table_and_leaves_indexing_to_th
     table = "arn:aws:dynamodb:us-east-1:123456789012:table/imgrec-JobsTable-ABC"
     assert table_grants == [table, *(f"{table}/index/{index}" for index in ("byBatch", "byOwner", "byTerm"))]
     first = deployed("multi-region-first").resources
-    [stream_source] = [
-        body["Properties"]
+    stream_readers = sorted(
+        body["Properties"]["FunctionName"]["Ref"]
         for body in of_type(first, "AWS::Lambda::EventSourceMapping").values()
         if body["Properties"]["EventSourceArn"] == {"Fn::GetAtt": ["JobsTable", "StreamArn"]}
+    )
+    # The notifier reads the same stream there, for the same reason: each job's event is sent once.
+    assert stream_readers == ["IndexerFunctionAliaslive", "NotifierFunctionAliaslive"]
+    second_readers = [
+        body
+        for body in of_type(resources, "AWS::Lambda::EventSourceMapping").values()
+        if "StreamArn" in str(body["Properties"]["EventSourceArn"])
     ]
-    assert stream_source["FunctionName"] == {"Ref": "IndexerFunctionAliaslive"}
+    assert not second_readers
 
 
 def test_a_deletion_in_either_region_reaches_the_other_regions_copies() -> None:

@@ -11,7 +11,16 @@ import pytest
 
 from api.sign_up_settings import SignUpSettings
 from api.smoke_settings import SmokeSettings
-from imagejobs.settings import ENV_PREFIX, ApiSettings, StoreSettings, WorkerSettings
+from imagejobs.settings import (
+    ENV_PREFIX,
+    ApiSettings,
+    NotifierSettings,
+    SocketAuthSettings,
+    SocketSettings,
+    StoreSettings,
+    WebhookSenderSettings,
+    WorkerSettings,
+)
 from tests.infra.cfn import Evaluation
 from tests.infra.conftest import REPO, of_type, parameter_default
 
@@ -35,6 +44,10 @@ FUNCTION_ROLES = {
     "SmokeTestFunction": "SmokeTestRole",
     "IndexerFunction": "IndexerRole",
     "DeletionFunction": "DeletionRole",
+    "NotifierFunction": "NotifierRole",
+    "WebhookSenderFunction": "WebhookSenderRole",
+    "SocketFunction": "SocketRole",
+    "SocketAuthFunction": "SocketAuthRole",
 }
 HANDLERS = {
     "ApiFunction": "api.handle_api.lambda_handler",
@@ -46,7 +59,7 @@ HANDLERS = {
     "DeletionFunction": "api.handle_deletions.lambda_handler",
 }
 # Every role of the template, function or service, is held to the same rules.
-ALL_ROLES = [*FUNCTION_ROLES.values(), "DeploymentRole", "SignUpDeploymentRole"]
+ALL_ROLES = [*FUNCTION_ROLES.values(), "DeploymentRole", "SignUpDeploymentRole", "NotificationsDeploymentRole"]
 # Who may delete objects, and where: deletions (the API within a request, the deletion handler), and the
 # indexer for the analytics record of a job that is gone.
 DELETERS = {"ApiRole": {"uploads/", "derived/", "analytics/"}, "DeletionRole": {"uploads/", "derived/", "analytics/"}}
@@ -163,7 +176,8 @@ def test_queue_access_per_role(resources):
     dead = {a: r for a, r in granted(resources, "DeadLetterRole").items() if a.startswith("sqs:")}
     poll = {"sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ChangeMessageVisibility"}
 
-    assert api == {"sqs:SendMessage": [{"Fn::GetAtt": ["DeletionsQueue", "Arn"]}, jobs_queue]}
+    webhooks = {"Fn::GetAtt": ["WebhookQueue", "Arn"]}  # redeliveries and test events (notifications)
+    assert api == {"sqs:SendMessage": [{"Fn::GetAtt": ["DeletionsQueue", "Arn"]}, webhooks, jobs_queue]}
     # The worker also sends: a job still throttled on its last allowed receive goes back as a new message.
     assert set(worker) == poll | {"sqs:SendMessage"} and all(r == [jobs_queue] for r in worker.values())
     assert set(dead) == poll and all(r == [dead_letters] for r in dead.values())
@@ -173,17 +187,32 @@ def test_queue_access_per_role(resources):
     assert set(deletion) == poll | {"sqs:SendMessage"} and all(r == [deletions_queue] for r in deletion.values())
     indexer = {a: r for a, r in granted(resources, "IndexerRole").items() if a.startswith("sqs:")}
     assert indexer == {"sqs:SendMessage": [{"Fn::GetAtt": ["IndexFailuresQueue", "Arn"]}]}
+    # The notifier queues deliveries and sets aside stream records it gave up on; the sender polls its queue.
+    notifier = {a: r for a, r in granted(resources, "NotifierRole").items() if a.startswith("sqs:")}
+    assert notifier == {"sqs:SendMessage": [webhooks, {"Fn::GetAtt": ["NotifierFailuresQueue", "Arn"]}]}
+    sender = {a: r for a, r in granted(resources, "WebhookSenderRole").items() if a.startswith("sqs:")}
+    assert set(sender) == poll and all(r == [webhooks] for r in sender.values())
     for role in ALL_ROLES:
-        if role not in ("ApiRole", "WorkerRole", "DeadLetterRole", "DeletionRole", "IndexerRole"):
+        if role not in (
+            "ApiRole",
+            "WorkerRole",
+            "DeadLetterRole",
+            "DeletionRole",
+            "IndexerRole",
+            "NotifierRole",
+            "WebhookSenderRole",
+        ):
             assert not [a for a in granted(resources, role) if a.startswith("sqs:")], role
 
 
-def test_only_the_indexer_reads_the_tables_stream(resources):
+def test_only_the_indexer_and_the_notifier_read_the_tables_stream(resources):
+    """Two readers, the most DynamoDB Streams advises per shard (more get throttled)."""
     stream_actions = {"dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator"}
-    indexer = granted(resources, "IndexerRole")
-    assert all(indexer[a] == [{"Fn::GetAtt": ["JobsTable", "StreamArn"]}] for a in stream_actions)
+    for reader in ("IndexerRole", "NotifierRole"):
+        granted_ = granted(resources, reader)
+        assert all(granted_[a] == [{"Fn::GetAtt": ["JobsTable", "StreamArn"]}] for a in stream_actions), reader
     for role in ALL_ROLES:
-        if role != "IndexerRole":
+        if role not in ("IndexerRole", "NotifierRole"):
             assert not stream_actions & set(granted(resources, role)), role
 
 
@@ -206,8 +235,9 @@ def test_table_access_per_role(resources):
         "dynamodb:UpdateItem",
         "dynamodb:ConditionCheckItem",
     }
-    # Items are deleted by deletions (the API, the deletion handler) and by the indexer (index items).
-    deleting = {"ApiRole", "DeletionRole", "IndexerRole"}
+    # Items are deleted by deletions (the API, the deletion handler), by the indexer (index items), and by
+    # the notifier and the WebSocket function (connections that closed or are gone, and what they watched).
+    deleting = {"ApiRole", "DeletionRole", "IndexerRole", "NotifierRole", "SocketRole"}
     for role in ALL_ROLES:
         for action, targets in granted(resources, role).items():
             if action.startswith("dynamodb:"):
@@ -253,6 +283,10 @@ def test_environment_variables_are_exactly_settings_the_code_reads(template, res
         "SmokeTestFunction": SmokeSettings,
         "IndexerFunction": StoreSettings,
         "DeletionFunction": ApiSettings,
+        "NotifierFunction": NotifierSettings,
+        "WebhookSenderFunction": WebhookSenderSettings,
+        "SocketFunction": SocketSettings,
+        "SocketAuthFunction": SocketAuthSettings,
     }
     assert set(models) == set(of_type(resources, "AWS::Serverless::Function"))
     for function, model in models.items():

@@ -10,6 +10,7 @@ import pytest
 import requests
 from botocore.config import Config
 
+from imagejobs import keys
 from local_stack import names
 from tests.support.api import ApiClient
 from tests.support.images import photo_like
@@ -71,10 +72,17 @@ def test_a_form_bent_away_from_its_policy_is_refused(
 
 def test_one_users_form_cannot_overwrite_anothers_cached_answers(stack: Any, api: ApiClient) -> None:
     bob = ApiClient(api.base_url, token="bob")
-    _, jobs = bob.analyze([("bob.jpg", photo_like(seed=33))], features=["LABELS"])
+    batch_id, jobs = bob.analyze([("bob.jpg", photo_like(seed=33))], features=["LABELS"])
     assert jobs[0]["status"] == "SUCCEEDED"
     s3 = stack.client("s3")
-    derived = [o["Key"] for o in s3.list_objects_v2(Bucket=names.BUCKET_NAME, Prefix="derived/")["Contents"]]
+    # Bob's objects only (his job's and his cached answers), not every derived object of the test session:
+    # one form per object, and the session's grow to hundreds.
+    derived = [
+        o["Key"]
+        for prefix in (f"{keys.DERIVED_PREFIX}{batch_id}/", keys.owner_cache_prefix("bob"))
+        for o in s3.list_objects_v2(Bucket=names.BUCKET_NAME, Prefix=prefix).get("Contents", [])
+    ]
+    assert any(key.startswith(keys.CACHE_PREFIX) for key in derived) and len(derived) >= 2
     before = {key: s3.get_object(Bucket=names.BUCKET_NAME, Key=key)["Body"].read() for key in derived}
     alice_slot = api.create_batch([("a.jpg", b"x")])["jobs"][0]
 

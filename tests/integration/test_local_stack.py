@@ -21,7 +21,6 @@ from typing import Any
 import pytest
 import requests
 
-from local_stack.aws import start_aws
 from local_stack.gateway import Gateway, start_gateway
 from local_stack.rate_limit import RateLimiter
 from local_stack.services import SERVICES, Context, LayoutOptions, by_name
@@ -56,12 +55,18 @@ def run_local_stack(*arguments: str, timeout: float = START_TIMEOUT) -> subproce
 
 
 @pytest.mark.parametrize(
-    ("flag", "variable"), [("--port", "PORT"), ("--aws-port", "AWS_PORT"), ("--recognizer-port", "RECOGNIZER_PORT")]
+    ("flag", "variable"),
+    [
+        ("--port", "PORT"),
+        ("--aws-port", "AWS_PORT"),
+        ("--recognizer-port", "RECOGNIZER_PORT"),
+        ("--socket-port", "SOCKET_PORT"),
+    ],
 )
 def test_a_busy_port_fails_fast_with_a_sentence_that_names_it_and_how_to_choose_another(
     flag: str, variable: str
 ) -> None:
-    ports = {"--port": "0", "--aws-port": "0", "--recognizer-port": "0"}
+    ports = {"--port": "0", "--aws-port": "0", "--recognizer-port": "0", "--socket-port": "0"}
     with busy_port() as port:
         ports[flag] = str(port)
         finished = run_local_stack(*[part for item in ports.items() for part in item], timeout=60)
@@ -233,6 +238,8 @@ def make_up(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[str], dict[str, s
             "0",
             "--recognizer-port",
             "0",
+            "--socket-port",
+            "0",
             "--recognizer",
             "stub",
             "--workers",
@@ -291,32 +298,3 @@ def test_killing_make_up_outright_stops_every_process_it_started(tmp_path: Path)
             time.sleep(0.1)
 
     assert len(children) == PROCESSES and left == []
-
-
-def test_the_aws_emulator_keeps_connections_alive_and_answers_a_zero_byte_put_at_once() -> None:
-    """botocore sends `Expect: 100-continue` even with an empty body; the emulator must not leave it
-    waiting for an answer it already wrote (the empty-upload tests used to hang here)."""
-    import boto3
-    from botocore.config import Config
-
-    running = start_aws()
-    try:
-        s3 = boto3.client(
-            "s3",
-            endpoint_url=running.url,
-            region_name="us-east-1",
-            aws_access_key_id="local",
-            aws_secret_access_key="local",
-            config=Config(read_timeout=5, retries={"total_max_attempts": 1}),
-        )
-        s3.create_bucket(Bucket="zero-bytes")
-        s3.put_object(Bucket="zero-bytes", Key="empty", Body=b"")
-        assert s3.get_object(Bucket="zero-bytes", Key="empty")["Body"].read() == b""
-
-        with requests.Session() as session:  # one connection for both: kept alive, unlike moto's own server
-            first = session.get(f"{running.url}/zero-bytes?list-type=2", timeout=10)
-            second = session.get(f"{running.url}/zero-bytes?list-type=2", timeout=10)
-        assert first.status_code == second.status_code == 200
-        assert first.headers.get("Connection", "").lower() != "close"
-    finally:
-        running.stop()

@@ -247,6 +247,7 @@ def test_throttling_recognizer_slows_jobs_down_but_fails_none() -> None:
             api_port=0,
             aws_port=0,
             recognizer_port=0,
+            socket_port=0,
             recognizer=RecognizerConfig(backend="stub", tps=2),
             export_environment=False,
         )

@@ -18,6 +18,7 @@ from api.logic.services import Services
 from imagejobs.settings import ApiSettings
 from local_stack.gateway import build_event
 from tests.support.api_fakes import FakeDeletionQueue, FakeLibrary, FakeObjectStorage, FakeQueue, FakeRepository
+from tests.support.notify_fakes import FakeDeliveryQueue, FakeNotifyStore
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 
@@ -54,6 +55,8 @@ class Api:
     clock: Clock
     library: FakeLibrary
     deletions: FakeDeletionQueue
+    webhooks: FakeNotifyStore
+    webhook_queue: FakeDeliveryQueue
     stage_prefix: str = "/v1"
     calls: list[dict[str, Any]] = field(default_factory=list)
 
@@ -91,6 +94,7 @@ def settings(**overrides: Any) -> ApiSettings:
         "bucket_name": "images",
         "queue_url": "https://sqs.local/q",
         "deletions_queue_url": "https://sqs.local/deletions",
+        "webhook_queue_url": "https://sqs.local/webhooks",
     }
     return ApiSettings.model_validate({**values, **overrides})
 
@@ -102,6 +106,7 @@ def make_api() -> Iterator[Any]:
     def make(cors_origin: str = "", **overrides: Any) -> Api:
         repository, objects, queue, clock = FakeRepository(), FakeObjectStorage(), FakeQueue(), Clock()
         library, deletions = FakeLibrary(repository), FakeDeletionQueue()
+        webhooks, webhook_queue = FakeNotifyStore(), FakeDeliveryQueue()
         services = Services(
             settings=settings(cors_origin=cors_origin, **overrides),
             store=repository,
@@ -109,12 +114,14 @@ def make_api() -> Iterator[Any]:
             queue=queue,
             library=library,
             deletions=deletions,
+            webhooks=webhooks,
+            webhook_queue=webhook_queue,
             clock=clock,
         )
         app = create_app(cors_origin)
         app.dependency_overrides[get_services] = lambda: services
         made.append(app)
-        return Api(app, services, repository, objects, queue, clock, library, deletions)
+        return Api(app, services, repository, objects, queue, clock, library, deletions, webhooks, webhook_queue)
 
     yield make
 
