@@ -33,6 +33,8 @@ def handle_hook(event: dict[str, Any], invoker: Invoker, reporter: Reporter) -> 
             settings.smoke_dead_letter_version,
             settings.smoke_deletion_version,
             settings.smoke_indexer_version,
+            settings.smoke_notifier_version,
+            settings.smoke_webhook_sender_version,
         )
         failures = run_probes(checks, invoker)
     except Exception:

@@ -21,6 +21,8 @@ class SmokeSettings(BaseModel):
     smoke_deletion_version: VersionArn
     # None where the stack joins the other region's table: the indexer runs only where the table is created.
     smoke_indexer_version: VersionArn | None = None
+    smoke_notifier_version: VersionArn | None = None
+    smoke_webhook_sender_version: VersionArn | None = None
 
 
 @cache

@@ -85,6 +85,7 @@ def _hide(queue_url: str, receipt_handle: str, seconds: int) -> None:
 
 def handle_deliveries(event: dict[str, Any]) -> dict[str, Any]:
     records = records_of(event)
+    sender()  # settings and clients first: a misconfigured version fails as a whole (and its smoke probe)
     with ThreadPoolExecutor(max_workers=PARALLEL_DELIVERIES) as pool:
         outcomes = list(pool.map(_deliver, records))
     failures = []

@@ -97,16 +97,26 @@ def probes(
     dead_letter_version: str,
     deletion_version: str,
     indexer_version: str | None = None,
+    notifier_version: str | None = None,
+    webhook_sender_version: str | None = None,
 ) -> list[Probe]:
-    """One probe per new version; the indexer's only where the stack has one (it runs where the table is)."""
+    """One probe per new version; the indexer's only where the stack has one (it runs where the table is).
+    The notifier and the webhook sender read event sources too: an empty batch loads their settings and
+    clients. (The WebSocket handler and authorizer are left to their alarms: no request of theirs is
+    harmless without a connection.)"""
     checks = [
         Probe("api", api_version, api_health_event(), judge_api_health),
         Probe("worker", worker_version, empty_batch_event(), judge_empty_batch),
         Probe("dead-letters", dead_letter_version, empty_batch_event(), judge_empty_batch),
         Probe("deletions", deletion_version, empty_batch_event(), judge_empty_batch),
     ]
-    if indexer_version is not None:
-        checks.append(Probe("indexer", indexer_version, empty_batch_event(), judge_empty_batch))
+    for name, version in (
+        ("indexer", indexer_version),
+        ("notifier", notifier_version),
+        ("webhook-sender", webhook_sender_version),
+    ):
+        if version is not None:
+            checks.append(Probe(name, version, empty_batch_event(), judge_empty_batch))
     return checks
 
 

@@ -43,7 +43,10 @@ RELEASED_FUNCTIONS = [
     "SocketAuthFunction",
 ]
 # The functions the pre-traffic hook probes (all but the sign-up check: see its DeploymentPreference).
-PROBED_FUNCTIONS = ["ApiFunction", "WorkerFunction", "DeadLetterFunction", "IndexerFunction", "DeletionFunction"]
+# What DeploymentRole releases (the notification functions have NotificationsDeploymentRole).
+RELEASED_FUNCTIONS = ["ApiFunction", "WorkerFunction", "DeadLetterFunction", "IndexerFunction", "DeletionFunction"]
+# What the pre-traffic hook invokes: those, the notifier and the webhook sender.
+PROBED_FUNCTIONS = [*RELEASED_FUNCTIONS, "NotifierFunction", "WebhookSenderFunction"]
 IDS = {
     "ImgrecApi": "a1b2c3d4e5",
     "UserPoolDomain": f"imgrec-{STACK_UUID}",
@@ -377,15 +380,19 @@ def test_the_hook_may_invoke_and_codedeploy_may_move_exactly_the_released_versio
     """Published versions of this shape's released functions (the indexer only where the table is), never more."""
     for shape in ("single-region", "multi-region-second"):
         resources = deployed(shape).resources
-        versions = sorted(f"${{{f}.Arn}}:*" for f in PROBED_FUNCTIONS if f in resources)
-        for role, action in (("SmokeTestRole", "lambda:InvokeFunction"), ("DeploymentRole", "lambda:UpdateAlias")):
+        versions = sorted(f"${{{f}.Arn}}:*" for f in RELEASED_FUNCTIONS if f in resources)
+        probed = sorted(f"${{{f}.Arn}}:*" for f in PROBED_FUNCTIONS if f in resources)
+        for role, action, expected in (
+            ("SmokeTestRole", "lambda:InvokeFunction", probed),
+            ("DeploymentRole", "lambda:UpdateAlias", versions),
+        ):
             [statement] = [
                 s
                 for p in resources[role]["Properties"]["Policies"]
                 for s in p["PolicyDocument"]["Statement"]
                 if action in s["Action"]
             ]
-            assert sorted(r["Fn::Sub"] for r in statement["Resource"]) == versions, (shape, role)
+            assert sorted(r["Fn::Sub"] for r in statement["Resource"]) == expected, (shape, role)
         assert ("IndexerFunction" in resources) == (shape == "single-region")
 
 

@@ -27,6 +27,8 @@ VERSIONS = {
     "IMGREC_SMOKE_DEAD_LETTER_VERSION": "arn:aws:lambda:us-east-1:123456789012:function:imgrec-DeadLetterFunction-x:2",
     "IMGREC_SMOKE_DELETION_VERSION": "arn:aws:lambda:us-east-1:123456789012:function:imgrec-DeletionFunction-d:4",
     "IMGREC_SMOKE_INDEXER_VERSION": "arn:aws:lambda:us-east-1:123456789012:function:imgrec-IndexerFunction-i:5",
+    "IMGREC_SMOKE_NOTIFIER_VERSION": "arn:aws:lambda:us-east-1:123456789012:function:imgrec-NotifierFunction-n:2",
+    "IMGREC_SMOKE_WEBHOOK_SENDER_VERSION": "arn:aws:lambda:us-east-1:123456789012:function:imgrec-WebhookSender-w:6",
 }
 # What the template gives the functions (values made up): enough for each to load its settings and clients.
 STORE_SETTINGS = {"IMGREC_TABLE_NAME": "jobs", "IMGREC_BUCKET_NAME": "images"}
@@ -34,7 +36,10 @@ API_SETTINGS = {
     **STORE_SETTINGS,
     "IMGREC_QUEUE_URL": "https://sqs.local/q",
     "IMGREC_DELETIONS_QUEUE_URL": "https://sqs.local/deletions",
+    "IMGREC_WEBHOOK_QUEUE_URL": "https://sqs.local/webhooks",
 }
+NOTIFY_SETTINGS = {"IMGREC_TABLE_NAME": "jobs", "IMGREC_WEBHOOK_QUEUE_URL": "https://sqs.local/webhooks"}
+NOTIFIER_SETTINGS = {**NOTIFY_SETTINGS, "IMGREC_EVENTS_TOPIC_ARN": "arn:aws:sns:us-east-1:123456789012:imgrec-events"}
 HOOK_EVENT = {"DeploymentId": "d-ABC", "LifecycleEventHookExecutionId": "hook-1"}
 
 
@@ -85,6 +90,8 @@ def _healthy() -> dict[str, Answer | Exception]:
         VERSIONS["IMGREC_SMOKE_DEAD_LETTER_VERSION"]: Answer(None, {"batchItemFailures": []}),
         VERSIONS["IMGREC_SMOKE_DELETION_VERSION"]: Answer(None, {"batchItemFailures": []}),
         VERSIONS["IMGREC_SMOKE_INDEXER_VERSION"]: Answer(None, {"batchItemFailures": []}),
+        VERSIONS["IMGREC_SMOKE_NOTIFIER_VERSION"]: Answer(None, {"batchItemFailures": []}),
+        VERSIONS["IMGREC_SMOKE_WEBHOOK_SENDER_VERSION"]: Answer(None, {"batchItemFailures": []}),
     }
 
 
@@ -113,14 +120,17 @@ def no_settings(monkeypatch: pytest.MonkeyPatch) -> Iterator[pytest.MonkeyPatch]
     """No IMGREC_* settings and no cached settings or clients, before and after (other tests share them)."""
     from api.adapters.clients import get_services
     from api.settings import get_settings
+    from worker import handle_notify, handle_webhooks
     from worker.handle_index import reset_clients
 
     def forget() -> None:
         get_settings.cache_clear()
         get_services.cache_clear()
         reset_clients()
+        handle_notify.reset_clients()
+        handle_webhooks.reset_clients()
 
-    for name in {*API_SETTINGS}:
+    for name in {*API_SETTINGS, *NOTIFIER_SETTINGS}:
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
     forget()
@@ -130,8 +140,13 @@ def no_settings(monkeypatch: pytest.MonkeyPatch) -> Iterator[pytest.MonkeyPatch]
 
 @pytest.mark.parametrize(
     ("handler_path", "settings"),
-    [("worker.handle_index", STORE_SETTINGS), ("api.handle_deletions", API_SETTINGS)],
-    ids=["indexer", "deletions"],
+    [
+        ("worker.handle_index", STORE_SETTINGS),
+        ("api.handle_deletions", API_SETTINGS),
+        ("worker.handle_notify", NOTIFIER_SETTINGS),
+        ("worker.handle_webhooks", NOTIFY_SETTINGS),
+    ],
+    ids=["indexer", "deletions", "notifier", "webhook-sender"],
 )
 def test_the_empty_batch_probe_passes_on_the_real_stream_and_queue_handlers_only_with_their_settings(
     no_settings: pytest.MonkeyPatch, handler_path: str, settings: dict[str, str]
@@ -180,6 +195,8 @@ def test_every_version_is_probed_once_and_a_healthy_release_goes_on(versions: di
             Answer(None, {"batchItemFailures": [{"itemIdentifier": "1"}]}),
             "not no failures",
         ),
+        ("IMGREC_SMOKE_NOTIFIER_VERSION", Answer("Unhandled", {"errorType": "SettingsError"}), "raised Unhandled"),
+        ("IMGREC_SMOKE_WEBHOOK_SENDER_VERSION", InvocationError("ResourceNotFoundException"), "could not be invoked"),
     ],
 )
 def test_one_failing_probe_rolls_the_release_back(
