@@ -50,6 +50,10 @@ class NotifyStore(JobStore):
     def delete_endpoint(self, endpoint: Endpoint) -> None:
         self._call("transact_write_items", webhooks.delete_endpoint_request(self._table, endpoint))
 
+    def forget_owner(self, owner: str) -> None:
+        """Drop the owner's endpoint count once it has no endpoint (its account's deletion)."""
+        self._ignore_gone("delete_item", webhooks.forget_count_request(self._table, owner))
+
     def endpoint_succeeded(self, owner: str, endpoint_id: str, at: str) -> None:
         self._ignore_gone("update_item", webhooks.endpoint_succeeded_request(self._table, owner, endpoint_id, at))
 

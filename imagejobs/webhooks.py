@@ -348,6 +348,18 @@ def delete_endpoint_request(table: str, endpoint: Endpoint) -> AttributeMap:
     }
 
 
+def forget_count_request(table: str, owner: str) -> AttributeMap:
+    """The owner's endpoint count, once no endpoint is left (a registration racing the account's deletion
+    keeps it, and its endpoint)."""
+    return {
+        "TableName": table,
+        "Key": count_key(owner),
+        "ConditionExpression": "attribute_not_exists(pk) OR #endpoints <= :zero",
+        "ExpressionAttributeNames": {"#endpoints": "endpoints"},
+        "ExpressionAttributeValues": {":zero": _n(0)},
+    }
+
+
 def put_endpoint_request(table: str, endpoint: Endpoint) -> AttributeMap:
     """A changed endpoint (settings, secrets), only while it exists."""
     return {"TableName": table, "Item": endpoint.to_item(), "ConditionExpression": "attribute_exists(pk)"}

@@ -304,4 +304,16 @@ def _delete_account(services: Services, owner: str, budget: Budget) -> bool:
     leftovers = services.objects.list_keys(keys.owner_cache_prefix(owner))
     removed = services.objects.delete(leftovers)
     budget.done = budget.done + Progress(objects=removed)
+    _delete_webhook_endpoints(services, owner)
     return True
+
+
+def _delete_webhook_endpoints(services: Services, owner: str) -> None:
+    """The caller's endpoints (their URLs and signing secrets) go with its data: nothing is sent to them
+    afterwards. Their delivery log expires on its own (14 days). One gone already is not an error."""
+    for endpoint in services.webhooks.list_endpoints(owner):
+        try:
+            services.webhooks.delete_endpoint(endpoint)
+        except StaleRecordError:
+            continue
+    services.webhooks.forget_owner(owner)

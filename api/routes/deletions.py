@@ -61,7 +61,7 @@ def delete_batch(
 
 @router.delete(
     "/account/data",
-    summary="Delete everything the caller owns: every batch, job, image, result, index entry and counter",
+    summary="Delete everything the caller owns: batches, jobs, images, results, index entries, counters, webhooks",
     responses=answers(
         202,
         Deletion,

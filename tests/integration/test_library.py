@@ -272,6 +272,9 @@ def test_deleting_everything_a_caller_owns_leaves_other_callers_alone(stack: Any
     batch_id, jobs = client.analyze([("x.jpg", photo_like(seed=0))], features=ALL_FEATURES)  # = alice's A-0
     client.wait_indexed(batch_id, 1)
     alice_before, _ = library.alice.search_all()
+    # After the batch finished, so no delivery exists: the endpoint's own items are what must go.
+    registered = client.request("POST", "/webhooks", json={"url": "http://127.0.0.1:9/imgrec-hook"})
+    assert registered.status_code == 201, registered.text
 
     answer = client.request("DELETE", "/account/data")
 
@@ -284,4 +287,5 @@ def test_deleting_everything_a_caller_owns_leaves_other_callers_alone(stack: Any
     kept = [i["pk"]["S"].split("#")[0] for i in _every_item(stack) if _mentions(i, needles)]
     assert set(kept) <= {"DELETION", "QUOTA"}
     assert client.request("GET", "/batches").json()["batches"] == []
+    assert client.request("GET", "/webhooks").json()["endpoints"] == []
     assert _ids(library.alice.search_all()[0]) == _ids(alice_before)

@@ -26,6 +26,7 @@ class FakeNotifyStore:
     batches: dict[str, BatchRecord] = field(default_factory=dict)
     watching: dict[str, list[Watcher]] = field(default_factory=dict)
     forgotten: list[str] = field(default_factory=list)
+    owners_forgotten: list[str] = field(default_factory=list)
 
     # ---- endpoints
     def get_endpoint(self, owner: str, endpoint_id: str) -> Endpoint | None:
@@ -55,6 +56,9 @@ class FakeNotifyStore:
     def delete_endpoint(self, endpoint: Endpoint) -> None:
         if self.endpoints.pop((endpoint.owner, endpoint.endpoint_id), None) is None:
             raise StaleRecordError("gone")
+
+    def forget_owner(self, owner: str) -> None:
+        self.owners_forgotten.append(owner)
 
     def endpoint_succeeded(self, owner: str, endpoint_id: str, at: str) -> None:
         if (found := self.endpoints.get((owner, endpoint_id))) is not None:

@@ -252,6 +252,8 @@ def test_deleting_everything_keeps_other_callers_data(api: Api) -> None:
     _, theirs = _batch(api, 1, caller="bob")
     for job_id in mine + theirs:
         finish(api, job_id, labels=[("Dog", 90.0)], sha256="b" * 64)
+    for caller in ("alice", "bob"):
+        assert api.request("POST", "/webhooks", {"url": "https://hooks.example.com/in"}, caller=caller).status == 201
 
     answer = api.request("DELETE", "/account/data")
 
@@ -265,3 +267,6 @@ def test_deleting_everything_keeps_other_callers_data(api: Api) -> None:
     assert [key for key in api.objects.documents if key.startswith(keys.owner_cache_prefix("bob"))]
     assert _search(api, caller="bob", label="dog")[0] == theirs
     assert api.request("GET", "/stats").json()["images"] == 0
+    assert api.request("GET", "/webhooks").json()["endpoints"] == []  # the URL and its secret are gone too
+    assert len(api.request("GET", "/webhooks", caller="bob").json()["endpoints"]) == 1
+    assert api.webhooks.owners_forgotten == ["alice"]
