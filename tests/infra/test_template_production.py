@@ -44,9 +44,9 @@ RELEASED_FUNCTIONS = [
 ]
 # The functions the pre-traffic hook probes (all but the sign-up check: see its DeploymentPreference).
 # What DeploymentRole releases (the notification functions have NotificationsDeploymentRole).
-RELEASED_FUNCTIONS = ["ApiFunction", "WorkerFunction", "DeadLetterFunction", "IndexerFunction", "DeletionFunction"]
+CORE_RELEASED_FUNCTIONS = ["ApiFunction", "WorkerFunction", "DeadLetterFunction", "IndexerFunction", "DeletionFunction"]
 # What the pre-traffic hook invokes: those, the notifier and the webhook sender.
-PROBED_FUNCTIONS = [*RELEASED_FUNCTIONS, "NotifierFunction", "WebhookSenderFunction"]
+PROBED_FUNCTIONS = [*CORE_RELEASED_FUNCTIONS, "NotifierFunction", "WebhookSenderFunction"]
 IDS = {
     "ImgrecApi": "a1b2c3d4e5",
     "UserPoolDomain": f"imgrec-{STACK_UUID}",
@@ -380,7 +380,7 @@ def test_the_hook_may_invoke_and_codedeploy_may_move_exactly_the_released_versio
     """Published versions of this shape's released functions (the indexer only where the table is), never more."""
     for shape in ("single-region", "multi-region-second"):
         resources = deployed(shape).resources
-        versions = sorted(f"${{{f}.Arn}}:*" for f in RELEASED_FUNCTIONS if f in resources)
+        versions = sorted(f"${{{f}.Arn}}:*" for f in CORE_RELEASED_FUNCTIONS if f in resources)
         probed = sorted(f"${{{f}.Arn}}:*" for f in PROBED_FUNCTIONS if f in resources)
         for role, action, expected in (
             ("SmokeTestRole", "lambda:InvokeFunction", probed),
