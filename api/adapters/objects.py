@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
 from api.logic.ports import UploadForm
 from imagejobs.aws_errors import error_code, translate
+from imagejobs.s3_documents import MISSING, read_json
 
-_MISSING = frozenset({"404", "NoSuchKey", "NotFound"})
 _DELETE_BATCH = 1000  # DeleteObjects takes at most 1,000 keys
 
 
@@ -35,7 +34,7 @@ class ObjectStore:
         try:
             head = self._client.head_object(Bucket=self._bucket, Key=key)
         except ClientError as error:
-            if error_code(error) in _MISSING:
+            if error_code(error) in MISSING:
                 return None
             raise translate(error, "S3 HEAD") from error
         except BotoCoreError as error:
@@ -50,15 +49,7 @@ class ObjectStore:
 
     def read_json(self, key: str) -> Any | None:
         """The JSON document at `key`, or None when it is gone (expired by the lifecycle rule)."""
-        try:
-            answer = self._client.get_object(Bucket=self._bucket, Key=key)
-            return json.loads(answer["Body"].read())
-        except ClientError as error:
-            if error_code(error) in _MISSING:
-                return None
-            raise translate(error, "S3 GET") from error
-        except BotoCoreError as error:
-            raise translate(error, "S3 GET") from error
+        return read_json(self._client, self._bucket, key)
 
     def download_url(self, key: str, expires_in: int) -> str:
         return str(

@@ -8,9 +8,8 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from imagejobs.aws_errors import error_code, translate
-
-_MISSING = frozenset({"404", "NoSuchKey", "NotFound"})
+from imagejobs.aws_errors import translate
+from imagejobs.s3_documents import read_json
 
 
 class Documents:
@@ -20,15 +19,7 @@ class Documents:
 
     def read_json(self, key: str) -> Any | None:
         """The document, or None when it is gone (deleted, or expired by the lifecycle rule)."""
-        try:
-            answer = self._client.get_object(Bucket=self._bucket, Key=key)
-            return json.loads(answer["Body"].read())
-        except ClientError as error:
-            if error_code(error) in _MISSING:
-                return None
-            raise translate(error, "S3 GET") from error
-        except BotoCoreError as error:
-            raise translate(error, "S3 GET") from error
+        return read_json(self._client, self._bucket, key)
 
     def write_line(self, key: str, document: dict[str, Any]) -> None:
         """One JSON object on one line (newline-delimited JSON, what Athena's JSON SerDe and DuckDB read)."""
