@@ -13,6 +13,9 @@ by round, so that each sees the same load on a shared machine:
 4. quota (each stack alone): the same 100 x 4 with a 3-TPS quota per API in the recognizer: calls per second
    over the quota (4 APIs x 3 TPS), and every job must end SUCCEEDED.
 
+Before each timed run and each small-call series every stack must be quiet (the previous run's tail, stream
+consumers catching up and deletes, lands on no measurement, of its own stack or another's).
+
     .venv/bin/python bench/bench_local_stack.py [--images 100] [--rounds 3] [--before main] [--workers N ...]
 """
 
@@ -188,6 +191,19 @@ def small_calls(stack: Stack, calls: int) -> tuple[float, float]:
     return statistics.median(times), times[int(len(times) * 0.95) - 1]
 
 
+def settle(stacks: list[Stack], quiet: float = 0.25, longest: float = 90.0) -> float:
+    """Wait until every stack is quiet: together under `quiet` of a core over a second (idle ones use ~0.1).
+    A run's tail (stream consumers catching up, deletes, batching windows) must not land on the next
+    measurement, of this stack or another. Returns the seconds waited."""
+    started = time.monotonic()
+    while time.monotonic() - started < longest:
+        before = sum(sum(stack.cpu_seconds().values()) for stack in stacks)
+        time.sleep(1.0)
+        if sum(sum(stack.cpu_seconds().values()) for stack in stacks) - before < quiet:
+            break
+    return time.monotonic() - started
+
+
 def idle_cpu(stacks: list[Stack], seconds: float) -> list[float]:
     """CPU seconds per minute each whole stack uses while nobody calls it (pollers waiting)."""
     time.sleep(5)  # the last jobs' deletes and the pollers' batching windows settle
@@ -216,7 +232,9 @@ def measure(variants: list[Variant], images: int, rounds: int, work: Path) -> di
         for round_number in range(rounds):
             for i, (label, stack) in enumerate(stacks.items()):
                 print(f"[{label}] round {round_number + 1}…", file=sys.stderr, flush=True)
+                settle(list(stacks.values()))
                 found[label]["runs"].append(analyze(stack, images, seed=10_000 * (round_number + 1) + 1000 * i))
+                settle(list(stacks.values()))
                 p50, p95 = small_calls(stack, 200)
                 found[label]["p50"].append(p50)
                 found[label]["p95"].append(p95)
@@ -225,6 +243,7 @@ def measure(variants: list[Variant], images: int, rounds: int, work: Path) -> di
         found[v.label]["idle"] = idle[i]
         print(f"[{v.label}] quota…", file=sys.stderr, flush=True)
         with local_stack(v.tree, TPS, work / f"{i}-quota.log", v.workers) as stack:
+            settle([stack])
             found[v.label]["quota"] = analyze(stack, images, seed=900_000 + 1000 * i)
     return found
 

@@ -26,14 +26,18 @@ from worker.adapters.rekognition import THROTTLING, Recognizer, ThrottledError
 # Each success raises the rate by this share of the floor; each throttled attempt divides it by BACKOFF.
 INCREASE = 0.1
 BACKOFF = 1.5
+# The call whose turn is next reads the rate again at least this often while it waits: a batch's calls
+# queue at once, and a rate that rose meanwhile (the rest of the fleet went idle) must shorten their wait.
+RECHECK_SECONDS = 0.05
 # A call still throttled after botocore's retries is tried again this many times at the pacer's pace
 # before its job is released: with the fleet near the quota, the next slot usually gets through.
 PACED_ROUNDS = 3
 
 
 class Pacer:
-    """Hands out start times 1/rate apart, in call order; a caller sleeps until its own. No burst: a quota
-    measured per second is exceeded by a burst even when the average is right. The rate moves between
+    """Lets calls start 1/rate apart, in call order, the interval read at each start from the current rate
+    (a start time fixed when the call queued would hold a batch at the rate it arrived with). No burst: a
+    quota measured per second is exceeded by a burst even when the average is right. The rate moves between
     `rate` (the floor) and `ceiling` with what the calls report."""
 
     def __init__(
@@ -50,18 +54,30 @@ class Pacer:
         self.rate = rate
         self._clock = clock
         self._sleep = sleep
-        self._next = float("-inf")
+        self._last = float("-inf")
+        self._turns: tuple[asyncio.AbstractEventLoop, asyncio.Lock] | None = None
 
     @property
     def interval(self) -> float:
         return 1.0 / self.rate
 
     async def wait(self) -> None:
-        now = self._clock()
-        start = max(now, self._next)
-        self._next = start + self.interval
-        if start > now:
-            await self._sleep(start - now)
+        async with self._turn():
+            while True:
+                now = self._clock()
+                due = self._last + self.interval
+                if now >= due:
+                    break
+                await self._sleep(min(due - now, RECHECK_SECONDS))
+            self._last = now
+
+    def _turn(self) -> asyncio.Lock:
+        """The FIFO of waiting calls. A pacer outlives invocations, and an execution environment whose loop
+        was replaced must not wait on a lock of the old one."""
+        loop = asyncio.get_running_loop()
+        if self._turns is None or self._turns[0] is not loop:
+            self._turns = (loop, asyncio.Lock())
+        return self._turns[1]
 
     def succeeded(self) -> None:
         self.rate = min(self.ceiling, self.rate + INCREASE * self.floor)

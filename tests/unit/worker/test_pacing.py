@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 from types import SimpleNamespace
 from typing import Any
 
@@ -180,3 +181,32 @@ def test_a_call_still_throttled_after_botocore_retries_waits_for_its_next_slot()
     )
     with pytest.raises(ThrottledError):  # then the job is released and retried later (worker/handle_jobs.py)
         asyncio.run(stubborn.detect(Feature.LABELS, {}))
+
+
+def test_calls_already_waiting_start_sooner_when_the_rate_rises() -> None:
+    """A batch's calls queue at once; when the rest of the fleet goes idle and the rate climbs, the queued
+    calls must not keep the spacing they queued with."""
+    clock = FakeClock()
+    pacer = Pacer(1, ceiling=4, clock=clock, sleep=clock.sleep)
+    inner = RecordingRecognizer(clock)
+    paced = PacedRecognizer(inner, {Feature.LABELS: pacer})
+
+    async def run() -> None:
+        await asyncio.gather(*(paced.detect(Feature.LABELS, {"n": n}) for n in range(6)))
+
+    asyncio.run(run())
+    starts = [start for _, start in inner.calls]
+    gaps = [b - a for a, b in itertools.pairwise(starts)]
+    expected = [1 / (1 + k * INCREASE) for k in range(1, 6)]  # each success raised the rate before the next start
+    assert gaps == pytest.approx(expected, abs=1e-6)
+
+
+def test_a_pacer_survives_its_event_loop() -> None:
+    """The execution environment keeps its pacers; a new loop (after a failed invocation) still paces."""
+    pacer = Pacer(1000)
+
+    async def burst() -> None:
+        await asyncio.gather(*(pacer.wait() for _ in range(3)))
+
+    asyncio.run(burst())
+    asyncio.run(burst())
