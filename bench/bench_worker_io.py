@@ -80,9 +80,24 @@ class _Context:
         return int((self._deadline - time.monotonic()) * 1000)
 
 
-def child(jobs_file: str, cold: bool, batch: int = 1) -> None:
+def _records(jobs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One SQS record per job, as the event source mapping delivers them."""
+    return [
+        {
+            "messageId": str(uuid.uuid4()),
+            "receiptHandle": "bench",
+            "body": json.dumps({"jobId": job["jobId"], "batchId": job["batchId"]}),
+            "attributes": {"ApproximateReceiveCount": "1", "SentTimestamp": str(int(time.time() * 1000))},
+        }
+        for job in jobs
+    ]
+
+
+def child(jobs_file: str, cold: bool, batch: int = 1, pause: float = 0.0) -> None:
     """Runs in the tree under test: invokes its handler with `batch` jobs at a time (one SQS batch), prints one
-    JSON line per invocation (requests counted per AWS operation too)."""
+    JSON line per invocation (requests counted per AWS operation too). `pause` seconds between invocations
+    let the stack finish what the previous job set off (its stream consumers), so that each invocation
+    meets the same quiet stack."""
     import asyncio
 
     counts = {"connections": 0, "rekognition_bytes": 0, "s3": 0, "dynamodb": 0}
@@ -114,23 +129,17 @@ def child(jobs_file: str, cold: bool, batch: int = 1) -> None:
         elif ".dynamodb." in event:
             counts["dynamodb"] += 1
 
-    clients._SESSION._session.register("before-send", before_send)
+    session = clients._SESSION if hasattr(clients, "_SESSION") else clients.session()  # the before tree's, or ours
+    session._session.register("before-send", before_send)
     runtime = None
     if cold:
         from worker import runtime
 
     jobs = [json.loads(line) for line in Path(jobs_file).read_text().splitlines()]
     for first in range(0, len(jobs), batch):
+        time.sleep(pause if first else 0.0)
         group = jobs[first : first + batch]
-        records = [
-            {
-                "messageId": str(uuid.uuid4()),
-                "receiptHandle": "bench",
-                "body": json.dumps({"jobId": job["jobId"], "batchId": job["batchId"]}),
-                "attributes": {"ApproximateReceiveCount": "1", "SentTimestamp": str(int(time.time() * 1000))},
-            }
-            for job in group
-        ]
+        records = _records(group)
         if cold and runtime is not None:  # a new environment: new loop and clients, as every invocation was before
             runtime._environments.current = runtime.ExecutionEnvironment()
         before, operations_before = dict(counts), dict(operations)
@@ -205,10 +214,10 @@ def prepare(api: Any, count: int, seed: int, small: bool = False, features: tupl
     return path
 
 
-def _child_code(jobs: Path, cold: bool, batch: int = 1) -> str:
+def _child_code(jobs: Path, cold: bool, batch: int = 1, pause: float = 0.0) -> str:
     return (
         f"import sys; sys.path.insert(0, {str(REPO / 'bench')!r}); import bench_worker_io as b; "
-        f"b.child({str(jobs)!r}, {cold}, {batch})"
+        f"b.child({str(jobs)!r}, {cold}, {batch}, {pause})"
     )
 
 
@@ -248,16 +257,17 @@ def import_ratio(tree: Path, runs: int) -> tuple[float, float]:
     return statistics.median(bare), statistics.median(worker)
 
 
-def first_vs_warm(jobs: Path) -> tuple[float, float]:
+def first_vs_warm(jobs: Path, pause: float = 1.0) -> tuple[float, float]:
     """A new process, Lambda's init phase (AWS_LAMBDA_FUNCTION_NAME set: the handler prepares its
-    environment at import), then the first invocation's wall time against the warm ones'."""
+    environment at import), then the first invocation's wall time against the warm ones' (median), with
+    `pause` seconds before each invocation so that all of them meet the same quiet stack."""
     env = {
         **os.environ,
         "PYTHONPATH": str(REPO),
         "AWS_LAMBDA_FUNCTION_NAME": "imgrec-worker",
         "POWERTOOLS_LOG_LEVEL": "ERROR",
     }
-    code = _child_code(jobs, False)
+    code = _child_code(jobs, False, pause=pause)
     answer = subprocess.run(
         [sys.executable, "-c", code], cwd=REPO, env=env, capture_output=True, text=True, check=False
     )
@@ -284,6 +294,7 @@ def main() -> None:
     parser.add_argument("--before", default="556bd5e", help="the git ref to compare with (default: before this wave)")
     parser.add_argument("--jobs", type=int, default=6, help="phone-photo jobs per tree and round")
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--environments", type=int, default=5, help="new processes for the first-invocation ratio")
     args = parser.parse_args()
     sys.path.insert(0, str(REPO))
     os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
@@ -328,7 +339,10 @@ def main() -> None:
                     results[name] += rows[1:]  # the first invocation of a process pays its imports and init
             bare_before, worker_before = import_ratio(before, 7)
         bare_after, worker_after = import_ratio(REPO, 7)
-        first, warm = first_vs_warm(prepare(api, 5, seed))
+        firsts = []  # (first, warm) of each new execution environment
+        for _ in range(args.environments):
+            firsts.append(first_vs_warm(prepare(api, 5, seed)))
+            seed += 5
     finally:
         stack.stop()
 
@@ -355,7 +369,12 @@ def main() -> None:
         f"({1000 * worker_before:.0f} / {1000 * bare_before:.0f} ms), after {worker_after / bare_after:.2f} "
         f"({1000 * worker_after:.0f} / {1000 * bare_after:.0f} ms)"
     )
-    print(f"first invocation after init / warm: {first / warm:.2f} ({1000 * first:.0f} / {1000 * warm:.0f} ms)")
+    ratios = sorted(first / warm for first, warm in firsts)
+    first, warm = (statistics.median(values) for values in zip(*firsts, strict=True))
+    print(
+        f"first invocation after init / warm, median of {len(ratios)} environments: {statistics.median(ratios):.2f} "
+        f"(range {ratios[0]:.2f}–{ratios[-1]:.2f}; {1000 * first:.0f} / {1000 * warm:.0f} ms)"
+    )
 
 
 if __name__ == "__main__":

@@ -1,9 +1,10 @@
-"""aioboto3 clients for the worker. The Session is module-level; clients are opened inside the event loop
-that uses them (a client outliving its loop breaks), which the execution environment keeps for every
-invocation (worker/runtime.py)."""
+"""aioboto3 clients for the worker. One Session per process, made on first use (~12 ms that an import need
+not pay); clients are opened inside the event loop that uses them (a client outliving its loop breaks),
+which the execution environment keeps for every invocation (worker/runtime.py)."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
@@ -12,7 +13,11 @@ from typing import Any
 import aioboto3
 from aiobotocore.config import AioConfig
 
-_SESSION = aioboto3.Session()
+
+@functools.cache
+def session() -> aioboto3.Session:
+    return aioboto3.Session()
+
 
 # Every call's worst case — attempts x (connect + read timeout) + the backoff between attempts — must fit
 # in the function's timeout minus the deadline margin, so a slow dependency ends in the release-and-retry
@@ -54,8 +59,8 @@ async def open_clients(paced: bool = False) -> AsyncIterator[Clients]:
     rekognition_config = REKOGNITION_PACED_CONFIG if paced else REKOGNITION_CONFIG
     async with AsyncExitStack() as stack:
         yield Clients(
-            s3=await stack.enter_async_context(_SESSION.client("s3", config=AWS_CONFIG)),
-            dynamodb=await stack.enter_async_context(_SESSION.client("dynamodb", config=AWS_CONFIG)),
-            rekognition=await stack.enter_async_context(_SESSION.client("rekognition", config=rekognition_config)),
-            sqs=await stack.enter_async_context(_SESSION.client("sqs", config=AWS_CONFIG)),
+            s3=await stack.enter_async_context(session().client("s3", config=AWS_CONFIG)),
+            dynamodb=await stack.enter_async_context(session().client("dynamodb", config=AWS_CONFIG)),
+            rekognition=await stack.enter_async_context(session().client("rekognition", config=rekognition_config)),
+            sqs=await stack.enter_async_context(session().client("sqs", config=AWS_CONFIG)),
         )
