@@ -25,6 +25,7 @@ import aiohttp
 from imagejobs.model import Feature
 from imagejobs.observability import logger
 from worker.adapters.clients import Clients, open_clients
+from worker.adapters.priming import prime
 from worker.analysis import response_shape
 from worker.pacing import Pacer, observe_throttling, pacers_for
 from worker.settings import get_settings
@@ -87,7 +88,8 @@ class ExecutionEnvironment:
 
     def prepare(self) -> None:
         """Open the clients and start the normalizer children now (Lambda's init phase), not on the first event,
-        and pay what botocore defers to a client's first request (connections, signing, operation models)."""
+        and pay what botocore defers to a client's first request (connections, signing, operation models) and
+        to each operation's first use (worker/adapters/priming.py)."""
         self.run(self._warm_up())
         shared_normalizer(get_settings()).start(wait=True)
 
@@ -108,6 +110,7 @@ class ExecutionEnvironment:
         for answer in answers:
             if isinstance(answer, Exception):
                 logger.warning("warm-up call failed", error=str(answer))
+        await prime(clients, settings.table_name, settings.bucket_name)
 
     def close(self) -> None:
         if self._runner is not None:
