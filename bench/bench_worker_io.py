@@ -244,25 +244,33 @@ def run_child(tree: Path, jobs: Path, cold: bool = False, batch: int = 1) -> lis
     return rows
 
 
-def import_ratio(tree: Path, runs: int) -> tuple[float, float]:
-    """Fresh interpreters, interleaved. Every module loads from bytecode, as in the Lambda image (pip
-    compiles the dependencies it installs, the Dockerfile compiles the code): a shell that sets
-    PYTHONDONTWRITEBYTECODE would otherwise compile the worker's modules and Powertools from source on every
-    run while the bare imports' bytecode exists. The bytecode goes to a cache of its own, written by one
-    untimed run of each."""
-    bare, worker = [], []
+def import_ratio(tree: Path, runs: int) -> dict[str, tuple[float, float]]:
+    """Fresh interpreters, interleaved; medians of wall and CPU time (CPU moves less with the machine's other
+    work). Every module loads from bytecode, as in the Lambda image (pip compiles the dependencies it
+    installs, the Dockerfile compiles the code): a shell that sets PYTHONDONTWRITEBYTECODE would otherwise
+    compile the worker's modules and Powertools from source on every run while the bare imports' bytecode
+    exists. The bytecode goes to a cache of its own, written by one untimed run of each."""
+    found: dict[str, list[tuple[float, float]]] = {"bare": [], "worker": []}
     env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    targets = {"bare": "import boto3, aioboto3, PIL.Image", "worker": "import worker.handle_jobs"}
     with tempfile.TemporaryDirectory(prefix="imgrec-pycache-") as cache:
         env |= {"PYTHONPATH": str(tree), "POWERTOOLS_TRACE_DISABLED": "true", "PYTHONPYCACHEPREFIX": cache}
         for run in range(runs + 1):
-            for target, into in (("import boto3, aioboto3, PIL.Image", bare), ("import worker.handle_jobs", worker)):
-                code = f"import time; t = time.perf_counter(); {target}; print(time.perf_counter() - t)"
+            for name, target in targets.items():
+                code = (
+                    "import time; t, c = time.perf_counter(), time.process_time(); "
+                    f"{target}; print(time.perf_counter() - t, time.process_time() - c)"
+                )
                 out = subprocess.run(
                     [sys.executable, "-c", code], cwd=tree, env=env, capture_output=True, text=True, check=True
                 )
                 if run:  # the first run of each writes the bytecode
-                    into.append(float(out.stdout.strip()))
-    return statistics.median(bare), statistics.median(worker)
+                    wall, cpu = out.stdout.split()
+                    found[name].append((float(wall), float(cpu)))
+    return {
+        name: (statistics.median(w for w, _ in rows), statistics.median(c for _, c in rows))
+        for name, rows in found.items()
+    }
 
 
 def first_vs_warm(jobs: Path, pause: float = 1.0) -> tuple[float, float]:
@@ -345,8 +353,8 @@ def main() -> None:
                     seed += args.jobs
                     rows = run_child(trees[tree], jobs, cold)
                     results[name] += rows[1:]  # the first invocation of a process pays its imports and init
-            bare_before, worker_before = import_ratio(before, 7)
-        bare_after, worker_after = import_ratio(REPO, 7)
+            imports_before = import_ratio(before, 15)
+        imports_after = import_ratio(REPO, 15)
         firsts = []  # (first, warm) of each new execution environment
         for _ in range(args.environments):
             firsts.append(first_vs_warm(prepare(api, 5, seed)))
@@ -372,11 +380,13 @@ def main() -> None:
     print(f"CPU per job after/before: {stats['after']['cpu_ms'] / stats['before']['cpu_ms']:.2f}")
     warm, cold = stats["after, 640x480"]["cpu_ms"], stats["after, 640x480, cold clients"]["cpu_ms"]
     print(f"warm/cold-client 1-record invocation CPU (640x480 image): {warm / cold:.2f}")
-    print(
-        f"import of the worker / bare imports: before {worker_before / bare_before:.2f} "
-        f"({1000 * worker_before:.0f} / {1000 * bare_before:.0f} ms), after {worker_after / bare_after:.2f} "
-        f"({1000 * worker_after:.0f} / {1000 * bare_after:.0f} ms)"
-    )
+    for tree, imports in (("before", imports_before), ("after", imports_after)):
+        (bare_wall, bare_cpu), (worker_wall, worker_cpu) = imports["bare"], imports["worker"]
+        print(
+            f"import of the worker / bare imports, {tree}: wall {worker_wall / bare_wall:.2f} "
+            f"({1000 * worker_wall:.0f} / {1000 * bare_wall:.0f} ms), CPU {worker_cpu / bare_cpu:.2f} "
+            f"({1000 * worker_cpu:.0f} / {1000 * bare_cpu:.0f} ms)"
+        )
     ratios = sorted(first / warm for first, warm in firsts)
     first, warm = (statistics.median(values) for values in zip(*firsts, strict=True))
     print(
