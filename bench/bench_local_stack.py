@@ -247,10 +247,18 @@ def measure(
         with local_stack(v.tree, TPS, work / f"{i}-quota.log", v.workers) as stack:
             settle([stack])
             found[v.label]["quota"] = []
+            refusals = work / f"{i}-quota" / "recognizer.log"  # a tree that keeps one log has none
+            refused_before = _refused(refusals)
             for run in range(quota_runs):
                 found[v.label]["quota"].append(analyze(stack, images, seed=900_000 + 1000 * i + 100 * run))
                 settle([stack])
+            found[v.label]["refused"] = _refused(refusals) - refused_before if refusals.exists() else None
     return found
+
+
+def _refused(log: Path) -> int:
+    """Rekognition calls the recognizer refused so far (over the quota: the attempts that were wasted)."""
+    return log.read_text().count("rekognition call refused") if log.exists() else 0
 
 
 @contextmanager
@@ -288,7 +296,7 @@ def report(results: dict[str, dict[str, Any]], images: int, rounds: int) -> None
         print(
             f"| {label} | {median:.1f} s ({seconds[0]:.1f}–{seconds[-1]:.1f}) | {sequential / median:.1f}x "
             f"| {cpu:.1f} | {statistics.median(run.seconds for run in quota):.1f} s "
-            f"| {statistics.median(used):.0%} ({used[-1]:.0%}–{used[0]:.0%}) | {statuses} "
+            f"| {statistics.median(used):.1%} ({used[-1]:.1%}–{used[0]:.1%}) | {statuses} "
             f"| {statistics.median(found['p50']):.1f} / {statistics.median(found['p95']):.1f} ms |"
         )
     print("\nCPU seconds per process, summed over the rounds:\n")
@@ -299,6 +307,11 @@ def report(results: dict[str, dict[str, Any]], images: int, rounds: int) -> None
                 total[name] = total.get(name, 0.0) + value
         shown = ", ".join(f"{name} {value:.1f}" for name, value in sorted(total.items(), key=lambda x: -x[1]))
         print(f"- {label}: {shown}")
+    print("\nQuota runs: refused attempts per successful call (botocore's retries of a refused call included):\n")
+    for label, found in results.items():
+        calls = images * len(FEATURES) * len(found["quota"])
+        refused = found["refused"]
+        print(f"- {label}: " + ("not logged" if refused is None else f"{refused / calls:.2f} ({refused} / {calls})"))
     print("\nIdle (no calls, pollers waiting), CPU seconds per minute:\n")
     for label, found in results.items():
         print(f"- {label}: {found['idle']:.2f}")

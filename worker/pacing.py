@@ -8,7 +8,8 @@ at its share, quota / instances (the SQS event source's MaximumConcurrency), whi
 at once without exceeding the quota. An instance does not know how many others are busy, so it probes
 above its share while calls succeed (additive increase, up to the whole quota) and falls back towards the
 share when Rekognition throttles one of them (multiplicative decrease, never below the share): a lone
-busy instance takes the whole quota, a busy fleet shares it, and refused calls stay few. The client then
+busy instance takes the whole quota and a busy fleet shares it. Probing costs refused attempts (unbilled;
+most of them botocore's quick retries of a refused call, docs/benchmarks.md "Local stack"). The client then
 retries throttled calls in botocore's standard mode: adaptive mode's own limiter is per client, so one
 throttled API would slow the other three.
 """
