@@ -110,7 +110,7 @@ class ExecutionEnvironment:
         for answer in answers:
             if isinstance(answer, Exception):
                 logger.warning("warm-up call failed", error=str(answer))
-        await prime(clients, settings.table_name, settings.bucket_name)
+        await prime(clients, settings.table_name, settings.bucket_name)  # logs what it could not prime
 
     def close(self) -> None:
         if self._runner is not None:

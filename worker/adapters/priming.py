@@ -17,15 +17,22 @@ from typing import Any
 
 from aiobotocore.awsrequest import AioAWSResponse
 from botocore import xform_name
+from botocore.awsrequest import HTTPHeaders
+from botocore.exceptions import ClientError
 
 from imagejobs.detect_requests import detect_request
 from imagejobs.model import AnalysisOptions, Feature
+from imagejobs.observability import logger
 
 # The answer each primed operation gets: status, headers, body. A missing S3 object is the cached-answer
 # lookup's usual miss; every JSON-protocol success parses from an empty object.
-_MISSING_OBJECT = (404, {}, b"<Error><Code>NoSuchKey</Code><Message>primed</Message></Error>")
-_STORED_OBJECT = (200, {"ETag": '"primed"'}, b"")
-_JSON_OK = (200, {"Content-Type": "application/x-amz-json-1.0"}, b"{}")
+# The kinds of request a job makes: GetItem, TransactWriteItems, GetObject, PutObject, one Detect* per feature.
+PRIMED_REQUESTS = 4 + len(Feature)
+
+Reply = tuple[int, dict[str, str], bytes]
+_MISSING_OBJECT: Reply = (404, {}, b"<Error><Code>NoSuchKey</Code><Message>primed</Message></Error>")
+_STORED_OBJECT: Reply = (200, {"ETag": '"primed"'}, b"")
+_JSON_OK: Reply = (200, {"Content-Type": "application/x-amz-json-1.0"}, b"{}")
 
 
 class _Body:
@@ -40,13 +47,14 @@ class _Body:
 
 def _answer_with(status: int, headers: dict[str, str], body: bytes) -> Callable[..., AioAWSResponse]:
     def answer(request: Any, **_: Any) -> AioAWSResponse:
-        return AioAWSResponse(request.url, status, {**headers, "Content-Length": str(len(body))}, _Body(body))
+        answer_headers = HTTPHeaders.from_dict({**headers, "Content-Length": str(len(body))})
+        return AioAWSResponse(request.url, status, answer_headers, _Body(body))
 
     return answer
 
 
 @contextlib.contextmanager
-def _answered(client: Any, operation: str, reply: tuple[int, dict[str, str], bytes]) -> Iterator[None]:
+def _answered(client: Any, operation: str, reply: Reply) -> Iterator[None]:
     """While inside, the client's `operation` is answered by `reply` instead of being sent."""
     event = f"before-send.{client.meta.service_model.service_id.hyphenize()}.{operation}"
     handler = _answer_with(*reply)
@@ -57,9 +65,9 @@ def _answered(client: Any, operation: str, reply: tuple[int, dict[str, str], byt
         client.meta.events.unregister(event, handler, unique_id=f"imgrec-priming-{operation}")
 
 
-async def prime(clients: Any, table: str, bucket: str) -> None:
-    """One answered request per kind a job makes (worker/process_job.py); failures only mean a colder first
-    event, so they are ignored, as the answers' own errors are."""
+async def prime(clients: Any, table: str, bucket: str) -> int:
+    """One answered request per kind a job makes (worker/process_job.py); returns how many went through to a
+    parsed answer. A failure only means a colder first event."""
     key = {"pk": {"S": "PRIMING"}, "sk": {"S": "-"}}
     item = {**key, "status": {"S": "QUEUED"}, "version": {"N": "1"}, "results": {"M": {"l": {"L": [{"BOOL": True}]}}}}
     transaction = {
@@ -86,16 +94,25 @@ async def prime(clients: Any, table: str, bucket: str) -> None:
     }
     s3, dynamodb, rekognition = clients.s3, clients.dynamodb, clients.rekognition
     image = {"S3Object": {"Bucket": bucket, "Name": "priming/normalized.jpg"}}
-    requests: list[tuple[Any, str, tuple[int, dict[str, str], bytes], Callable[[], Awaitable[Any]]]] = [
+    requests: list[tuple[Any, str, Reply, Callable[[], Awaitable[Any]]]] = [
         (dynamodb, "GetItem", _JSON_OK, lambda: dynamodb.get_item(TableName=table, Key=key, ConsistentRead=True)),
         (dynamodb, "TransactWriteItems", _JSON_OK, lambda: dynamodb.transact_write_items(**transaction)),
         (s3, "GetObject", _MISSING_OBJECT, lambda: s3.get_object(Bucket=bucket, Key="priming/a", Range="bytes=0-9")),
         (s3, "PutObject", _STORED_OBJECT, lambda: s3.put_object(Bucket=bucket, Key="priming/b", Body=b"{}")),
         *((rekognition, feature.operation, _JSON_OK, _detect(rekognition, feature, image)) for feature in Feature),
     ]
+    primed = 0
     for client, operation, reply, call in requests:
-        with _answered(client, operation, reply), contextlib.suppress(Exception):
-            await call()
+        with _answered(client, operation, reply):
+            try:
+                await call()
+            except ClientError:  # an answered error (the missing object) parsed as the real one would be
+                pass
+            except Exception as error:  # only a colder first event
+                logger.warning("priming failed", operation=operation, error=type(error).__name__)
+                continue
+        primed += 1
+    return primed
 
 
 def _detect(client: Any, feature: Feature, image: dict[str, Any]) -> Callable[[], Awaitable[Any]]:

@@ -10,7 +10,7 @@ import pytest
 from aiobotocore.config import AioConfig
 
 from worker.adapters.clients import Clients, session
-from worker.adapters.priming import prime
+from worker.adapters.priming import PRIMED_REQUESTS, prime
 
 # Nothing listens on the discard port of loopback: a request that escapes fails to connect.
 NOWHERE = "http://127.0.0.1:9"
@@ -35,7 +35,8 @@ async def _primed_then(attempt: Any) -> tuple[list[Any], Any]:
         clients = Clients(s3=s3, dynamodb=dynamodb, rekognition=rekognition, sqs=sqs)
         asyncio.base_events.BaseEventLoop.create_connection = counting  # type: ignore[method-assign]
         try:
-            await prime(clients, "imgrec-jobs", "imgrec-images")
+            answered = await prime(clients, "imgrec-jobs", "imgrec-images")
+            assert answered == PRIMED_REQUESTS  # each went through its client to a parsed answer
             primed = list(opened)
             try:
                 outcome: Any = await attempt(clients)
