@@ -24,11 +24,11 @@ from imagejobs.detect_requests import detect_request
 from imagejobs.model import AnalysisOptions, Feature
 from imagejobs.observability import logger
 
-# The answer each primed operation gets: status, headers, body. A missing S3 object is the cached-answer
-# lookup's usual miss; every JSON-protocol success parses from an empty object.
 # The kinds of request a job makes: GetItem, TransactWriteItems, GetObject, PutObject, one Detect* per feature.
 PRIMED_REQUESTS = 4 + len(Feature)
 
+# The answer each primed operation gets: status, headers, body. A missing S3 object is the cached-answer
+# lookup's usual miss; every JSON-protocol success parses from an empty object.
 Reply = tuple[int, dict[str, str], bytes]
 _MISSING_OBJECT: Reply = (404, {}, b"<Error><Code>NoSuchKey</Code><Message>primed</Message></Error>")
 _STORED_OBJECT: Reply = (200, {"ETag": '"primed"'}, b"")
