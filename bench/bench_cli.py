@@ -39,8 +39,8 @@ os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
 os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
 os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "Imgrec")
 
-from local_stack.embedded import EmbeddedStack, StackOptions  # noqa: E402
-from local_stack.recognizer import RecognizerConfig  # noqa: E402
+from embedded_stack import embedded_stack  # noqa: E402
+
 from tests.support.images import photo_like  # noqa: E402
 
 MODES = ("analysing", "worker-paused")
@@ -71,15 +71,10 @@ def make_images(folder: Path, count: int) -> int:
 
 
 def run_level(folder: Path, concurrency: int, mode: str, full: bool, work: Path) -> Measured:
-    stack = EmbeddedStack(
-        StackOptions(
-            api_port=0, aws_port=0, recognizer_port=0, socket_port=0, recognizer=RecognizerConfig(backend="stub")
-        )
-    ).start()
-    if mode == "worker-paused":
-        # The queue is not consumed: uploads and submits meet only the API and S3, not the analysis too.
-        stack.stop_service("worker")
-    try:
+    with embedded_stack() as stack:
+        if mode == "worker-paused":
+            # The queue is not consumed: uploads and submits meet only the API and S3, not the analysis too.
+            stack.stop_service("worker")
         env = {
             **os.environ,
             "IMGREC_API_URL": stack.api_url,
@@ -123,8 +118,6 @@ def run_level(folder: Path, concurrency: int, mode: str, full: bool, work: Path)
             wall_seconds=wall,
             exit_code=proc.returncode,
         )
-    finally:
-        stack.stop()
 
 
 def _watch(proc: subprocess.Popen[bytes], log_path: Path, stop_after_uploads: bool) -> int:

@@ -72,16 +72,14 @@ def main() -> None:
     parser.add_argument("--memory-mb", type=int, default=3072, help="the worker's memory (template default)")
     args = parser.parse_args()
     os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
-    from local_stack.embedded import EmbeddedStack, StackOptions
+    from embedded_stack import embedded_stack
+
     from local_stack.recognizer import RecognizerConfig
     from tests.support.api import ApiClient
 
     recognizer = RecognizerConfig(backend="stub", latency_ms=args.latency_ms)
-    stack = EmbeddedStack(
-        StackOptions(api_port=0, aws_port=0, recognizer_port=0, recognizer=recognizer, rate_limit=1_000_000)
-    ).start()
     measured: dict[tuple[str, ...], list[dict[str, Any]]] = {}
-    try:
+    with embedded_stack(recognizer, rate_limit=1_000_000) as stack:
         api = ApiClient(stack.api_url, token="bench-cost")
         seed = 5000
         for features in FEATURE_SETS:
@@ -89,8 +87,6 @@ def main() -> None:
             jobs = io_bench.prepare(api, args.images + BATCH, seed, features=features)
             seed += args.images + BATCH
             measured[features] = io_bench.run_child(REPO, jobs, batch=BATCH)[1:]
-    finally:
-        stack.stop()
 
     print(
         f"# {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, {platform.processor() or platform.machine()}, "

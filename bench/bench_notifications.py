@@ -28,8 +28,6 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -37,33 +35,13 @@ from typing import Any
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from embedded_stack import embedded_stack  # noqa: E402
 from standardwebhooks.webhooks import Webhook  # noqa: E402
 
-from local_stack.embedded import EmbeddedStack, StackOptions  # noqa: E402
-from local_stack.recognizer import RecognizerConfig  # noqa: E402
+from local_stack.embedded import EmbeddedStack  # noqa: E402
 from tests.support.api import ApiClient  # noqa: E402
 from tests.support.images import photo_like  # noqa: E402
 from tests.support.webhook_receiver import Received, Receiver, running_receiver  # noqa: E402
-
-
-@contextmanager
-def embedded_stack() -> Iterator[EmbeddedStack]:
-    stack = EmbeddedStack(
-        StackOptions(
-            api_port=0,
-            aws_port=0,
-            recognizer_port=0,
-            socket_port=0,
-            recognizer=RecognizerConfig(backend="stub"),
-            rate_limit=1_000_000,
-            log_dir=Path(tempfile.mkdtemp(prefix="bench-notifications-")),
-            export_environment=False,
-        )
-    ).start()
-    try:
-        yield stack
-    finally:
-        stack.stop()
 
 
 def _epoch(iso: str) -> float:
@@ -183,7 +161,11 @@ def main() -> None:
 
     started = subprocess.run(["date", "-u"], capture_output=True, text=True, check=True).stdout.strip()
     print(f"{started}; {_machine()}")
-    with embedded_stack() as stack, running_receiver() as receiver:
+    logs = Path(tempfile.mkdtemp(prefix="bench-notifications-"))
+    with (
+        embedded_stack(rate_limit=1_000_000, log_dir=logs, export_environment=False) as stack,
+        running_receiver() as receiver,
+    ):
         latency = latency_run(stack, receiver, args.images)
         print(f"latency, 1 endpoint, {args.images} images")
         print(f"  job.finished: terminal transition -> webhook arrived: {_summary(latency['job'])}")

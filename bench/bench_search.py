@@ -33,14 +33,14 @@ os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
 os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "Imgrec")
 
 import requests  # noqa: E402
+from embedded_stack import embedded_stack  # noqa: E402
 
 from imagejobs import index  # noqa: E402
 from imagejobs.index import IndexedImage  # noqa: E402
 from imagejobs.index_store import LibraryStore  # noqa: E402
 from local_stack import names  # noqa: E402
-from local_stack.embedded import EmbeddedStack, StackOptions  # noqa: E402
-from local_stack.recognizer import RecognizerConfig  # noqa: E402
 from local_stack.recognizer.taxonomy import load_taxonomy  # noqa: E402
+from local_stack.services import SERVICES  # noqa: E402
 
 OWNER = "bench-owner"
 WORDS = ("open", "exit", "sale", "cafe", "stop", "parking", "entry", "main", "street", "local")
@@ -183,14 +183,10 @@ def main() -> None:
     parser.add_argument("--images", type=int, default=10_000)
     parser.add_argument("--requests", type=int, default=40)
     args = parser.parse_args()
-    stack = EmbeddedStack(
-        StackOptions(
-            api_port=0, aws_port=0, recognizer_port=0, socket_port=0, recognizer=RecognizerConfig(backend="stub")
-        )
-    ).start()
-    try:
-        for poller in stack.pollers:  # nothing runs behind the benchmark's back
-            poller.stop()
+    with embedded_stack() as stack:
+        for service in SERVICES:  # nothing runs behind the benchmark's back: every event source stops
+            if service.module in ("local_stack.poller", "local_stack.stream_poller"):
+                stack.stop_service(service.name)
         store = LibraryStore(stack.client("dynamodb"), names.TABLE_NAME)
         images = synthetic_images(args.images)
         loaded = bulk_load(store, images)
@@ -228,8 +224,6 @@ def main() -> None:
             f"({dict(counting.calls)}), {cost['wcu']:.0f} write units, "
             f"${cost['usd_per_million_jobs']:.0f} per million jobs"
         )
-    finally:
-        stack.stop()
 
 
 if __name__ == "__main__":

@@ -314,20 +314,11 @@ def main() -> None:
     args = parser.parse_args()
     sys.path.insert(0, str(REPO))
     os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
-    from local_stack.embedded import EmbeddedStack, StackOptions
-    from local_stack.recognizer import RecognizerConfig
+    # Imported here, not at the top: the child processes import this module under another tree.
+    from embedded_stack import embedded_stack
+
     from tests.support.api import ApiClient
 
-    stack = EmbeddedStack(
-        StackOptions(
-            api_port=0,
-            aws_port=0,
-            recognizer_port=0,
-            socket_port=0,
-            recognizer=RecognizerConfig(backend="stub"),
-            rate_limit=1_000_000,
-        )
-    ).start()
     results: dict[str, list[dict[str, Any]]] = {
         "before": [],
         "after": [],
@@ -342,7 +333,7 @@ def main() -> None:
         ("after, 640x480", "after", False, True),
         ("after, 640x480, cold clients", "after", True, True),
     ]
-    try:
+    with embedded_stack(rate_limit=1_000_000) as stack:
         api = ApiClient(stack.api_url, token="bench")
         with worktree(args.before) as before:
             seed = 1000
@@ -359,8 +350,6 @@ def main() -> None:
         for _ in range(args.environments):
             firsts.append(first_vs_warm(prepare(api, 5, seed)))
             seed += 5
-    finally:
-        stack.stop()
 
     print(
         f"# {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, {platform.processor() or platform.machine()}, "

@@ -541,15 +541,21 @@ def delete_job_request(table: str, job: JobRecord) -> AttributeMap:
     }
 
 
-def delete_batch_request(table: str, batch_id: str) -> AttributeMap:
-    """Remove a batch once it holds no job (an image added meanwhile keeps it, to be deleted in turn)."""
+def delete_when_none_left_request(table: str, key: AttributeMap, counter: str) -> AttributeMap:
+    """Delete the item at `key` only while its `counter` is at most zero (or it is already gone): whatever the
+    counter counts and was added meanwhile keeps the item."""
     return {
         "TableName": table,
-        "Key": batch_key(batch_id),
-        "ConditionExpression": "attribute_not_exists(pk) OR #total <= :zero",
-        "ExpressionAttributeNames": {"#total": "total"},
+        "Key": key,
+        "ConditionExpression": "attribute_not_exists(pk) OR #counter <= :zero",
+        "ExpressionAttributeNames": {"#counter": counter},
         "ExpressionAttributeValues": {":zero": _n(0)},
     }
+
+
+def delete_batch_request(table: str, batch_id: str) -> AttributeMap:
+    """Remove a batch once it holds no job (an image added meanwhile keeps it, to be deleted in turn)."""
+    return delete_when_none_left_request(table, batch_key(batch_id), "total")
 
 
 def mark_batch_deleting_request(table: str, batch_id: str, at: str) -> AttributeMap:

@@ -21,7 +21,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from imagejobs.records import AttributeMap
+from imagejobs.records import AttributeMap, delete_when_none_left_request
 
 ENDPOINT_ID_PATTERN = r"^wh-[0-9a-f]{32}$"
 DELIVERY_ID_PATTERN = r"^dlv-[0-9a-f]{32}$"
@@ -351,13 +351,7 @@ def delete_endpoint_request(table: str, endpoint: Endpoint) -> AttributeMap:
 def forget_count_request(table: str, owner: str) -> AttributeMap:
     """The owner's endpoint count, once no endpoint is left (a registration racing the account's deletion
     keeps it, and its endpoint)."""
-    return {
-        "TableName": table,
-        "Key": count_key(owner),
-        "ConditionExpression": "attribute_not_exists(pk) OR #endpoints <= :zero",
-        "ExpressionAttributeNames": {"#endpoints": "endpoints"},
-        "ExpressionAttributeValues": {":zero": _n(0)},
-    }
+    return delete_when_none_left_request(table, count_key(owner), "endpoints")
 
 
 def put_endpoint_request(table: str, endpoint: Endpoint) -> AttributeMap:

@@ -24,8 +24,9 @@ from imagejobs.detect_requests import detect_request
 from imagejobs.model import AnalysisOptions, Feature
 from imagejobs.observability import logger
 
-# The kinds of request a job makes: GetItem, TransactWriteItems, GetObject, PutObject, one Detect* per feature.
-PRIMED_REQUESTS = 4 + len(Feature)
+# The kinds of request a job makes that the init phase has no real call for: TransactWriteItems, GetObject,
+# PutObject, one Detect* per feature. (GetItem is warmed by the real read it makes: worker/runtime.py.)
+PRIMED_REQUESTS = 3 + len(Feature)
 
 # The answer each primed operation gets: status, headers, body. A missing S3 object is the cached-answer
 # lookup's usual miss; every JSON-protocol success parses from an empty object.
@@ -66,8 +67,8 @@ def _answered(client: Any, operation: str, reply: Reply) -> Iterator[None]:
 
 
 async def prime(clients: Any, table: str, bucket: str) -> int:
-    """One answered request per kind a job makes (worker/process_job.py); returns how many went through to a
-    parsed answer. A failure only means a colder first event."""
+    """One answered request per kind in PRIMED_REQUESTS (worker/process_job.py makes them); returns how many went
+    through to a parsed answer. A failure only means a colder first event."""
     key = {"pk": {"S": "PRIMING"}, "sk": {"S": "-"}}
     item = {**key, "status": {"S": "QUEUED"}, "version": {"N": "1"}, "results": {"M": {"l": {"L": [{"BOOL": True}]}}}}
     transaction = {
@@ -95,7 +96,6 @@ async def prime(clients: Any, table: str, bucket: str) -> int:
     s3, dynamodb, rekognition = clients.s3, clients.dynamodb, clients.rekognition
     image = {"S3Object": {"Bucket": bucket, "Name": "priming/normalized.jpg"}}
     requests: list[tuple[Any, str, Reply, Callable[[], Awaitable[Any]]]] = [
-        (dynamodb, "GetItem", _JSON_OK, lambda: dynamodb.get_item(TableName=table, Key=key, ConsistentRead=True)),
         (dynamodb, "TransactWriteItems", _JSON_OK, lambda: dynamodb.transact_write_items(**transaction)),
         (s3, "GetObject", _MISSING_OBJECT, lambda: s3.get_object(Bucket=bucket, Key="priming/a", Range="bytes=0-9")),
         (s3, "PutObject", _STORED_OBJECT, lambda: s3.put_object(Bucket=bucket, Key="priming/b", Body=b"{}")),
