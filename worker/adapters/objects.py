@@ -10,9 +10,9 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from imagejobs.aws_errors import error_code, translate
 from imagejobs.detect_requests import ImageSource, s3_image
+from imagejobs.s3_documents import MISSING
 from worker.ports import Download
 
-_MISSING = frozenset({"404", "NoSuchKey", "NotFound"})
 _TOTAL = re.compile(r"/(\d+)$")  # Content-Range: bytes 0-1023/5000
 
 
@@ -27,7 +27,7 @@ class ObjectStore:
         try:
             answer = await self._client.get_object(Bucket=self._bucket, Key=key, Range=f"bytes=0-{max_bytes}")
         except ClientError as error:
-            if error_code(error) in _MISSING:
+            if error_code(error) in MISSING:
                 return None
             if error_code(error) == "InvalidRange":  # no byte of a zero-length object can be asked for
                 return Download(size=0, data=b"")
@@ -57,7 +57,7 @@ class ObjectStore:
             async with answer["Body"] as body:
                 return json.loads(await body.read())
         except ClientError as error:
-            if error_code(error) in _MISSING:
+            if error_code(error) in MISSING:
                 return None
             raise translate(error, "S3 GET") from error
         except BotoCoreError as error:
